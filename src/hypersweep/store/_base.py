@@ -1,0 +1,152 @@
+"""The ``Store`` interface: the project's memory, spoken in records and ids.
+
+Contract (every implementation passes ``tests/store/``):
+
+* Only the driver of a study writes its trial results; management commands write their own rows.
+* ``create_trials`` allocates trial numbers atomically: concurrent drivers (or processes) never get the
+  same number for one study, and numbers are gap-free (0, 1, 2, ...). Reruns (``TrialKind.RERUN``) get
+  no number.
+* ``finish_trials`` writes many outcomes in one transaction. A trial that is already terminal
+  (complete, pruned, failed, interrupted) is never changed: finishing it again is ignored and reported
+  in the return value, never silently overwritten.
+* ``add_reports`` appends per-step history; a trial's history reads back ordered by (name, step) and
+  keeps every reported point (the same step reported twice keeps the last value).
+* Environments are deduplicated by ``EnvironmentRecord.hash``.
+* Timestamps are timezone-aware UTC.
+* The lease: at most one live owner per study. ``acquire_lease`` succeeds when there is no lease, when
+  the lease expired (heartbeat older than ``ttl_s`` by the database's clock), or when it is already
+  ours; otherwise it raises ``StudyLockedError`` naming the holder's host and pid.
+* Errors surface as the ``StoreError`` tree, never as driver exceptions.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from hypersweep.records import (
+    EnvironmentRecord,
+    LeaseInfo,
+    MetricPoint,
+    NewStudy,
+    NewTrial,
+    StudyRecord,
+    StudyStatus,
+    TrialOutcome,
+    TrialRecord,
+    TrialState,
+)
+
+__all__ = ["Store"]
+
+
+class Store(abc.ABC):
+    """Abstract tracking store. Obtain one with :func:`hypersweep.store.open_store`."""
+
+    url_masked: str  # the URL with any password replaced by ***
+
+    # -- studies ---------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_study(self, study: NewStudy) -> StudyRecord:
+        """Create a study; ``StudyExistsError`` when the name is taken."""
+
+    @abc.abstractmethod
+    def get_study(self, name: str) -> StudyRecord:
+        """Load by name; ``SweepNotFoundError`` when absent."""
+
+    @abc.abstractmethod
+    def get_study_by_id(self, study_id: int) -> StudyRecord: ...
+
+    @abc.abstractmethod
+    def list_studies(self, pattern: str | None = None) -> list[StudyRecord]:
+        """All studies, oldest first; ``pattern`` is a shell glob on the name."""
+
+    @abc.abstractmethod
+    def update_study(self, study_id: int, **fields: Any) -> StudyRecord:
+        """Change mutable study fields: status, budget_trials, description, spec_text, spec_hash,
+        stop_requested, notes, name, git fields. Unknown fields are a ``ValueError`` (a bug, not user input)."""
+
+    @abc.abstractmethod
+    def set_tags(self, study_id: int, tags: Mapping[str, str]) -> None: ...
+
+    @abc.abstractmethod
+    def delete_study(self, study_id: int) -> None:
+        """Remove the study and all its rows in one transaction."""
+
+    @abc.abstractmethod
+    def study_counts(self, study_id: int) -> dict[TrialState, int]:
+        """Number of sweep trials per state (reruns excluded)."""
+
+    # -- lease -----------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def acquire_lease(self, study_id: int, owner: str, host: str, pid: int, ttl_s: float = 30.0) -> None:
+        """Take the study's lease (see module docstring). Sets the study status to running."""
+
+    @abc.abstractmethod
+    def renew_lease(self, study_id: int, owner: str) -> bool:
+        """Heartbeat. False when the lease is no longer ours (taken over)."""
+
+    @abc.abstractmethod
+    def release_lease(self, study_id: int, owner: str, status: StudyStatus) -> None:
+        """Drop our lease and set the final study status."""
+
+    @abc.abstractmethod
+    def get_lease(self, study_id: int, ttl_s: float = 30.0) -> LeaseInfo | None: ...
+
+    # -- trials ----------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_trials(self, study_id: int, trials: Sequence[NewTrial]) -> list[TrialRecord]:
+        """Insert trials (state running by default, started_at now), numbering sweep trials atomically."""
+
+    @abc.abstractmethod
+    def finish_trials(self, outcomes: Sequence[TrialOutcome]) -> list[int]:
+        """Write outcomes in one transaction: state, objective, final metrics, remaining history,
+        environment (deduplicated), host/node/gpus, error, artifacts. Returns the trial_ids that were
+        already terminal and therefore left unchanged."""
+
+    @abc.abstractmethod
+    def add_reports(self, reports: Iterable[tuple[int, MetricPoint]]) -> None:
+        """Append per-step metrics for running trials, in one transaction."""
+
+    @abc.abstractmethod
+    def mark_interrupted(self, study_id: int, trial_ids: Sequence[int] | None = None) -> list[int]:
+        """Turn running trials (all of the study's when ``trial_ids`` is None) into interrupted; they keep
+        what they reported. Returns the trial_ids changed."""
+
+    @abc.abstractmethod
+    def get_trials(
+        self,
+        study_id: int,
+        states: Sequence[TrialState] | None = None,
+        include_reruns: bool = False,
+        with_metrics: bool = True,
+    ) -> list[TrialRecord]:
+        """Trials of a study ordered by number (reruns last, by id)."""
+
+    @abc.abstractmethod
+    def get_trial(self, study_id: int, number: int) -> TrialRecord:
+        """One sweep trial by number; ``SweepNotFoundError`` when absent."""
+
+    @abc.abstractmethod
+    def get_trial_by_id(self, trial_id: int) -> TrialRecord: ...
+
+    @abc.abstractmethod
+    def get_history(self, trial_id: int) -> list[MetricPoint]:
+        """Per-step history ordered by name, then step."""
+
+    @abc.abstractmethod
+    def get_environment(self, environment_id: int) -> EnvironmentRecord: ...
+
+    @abc.abstractmethod
+    def get_artifacts(self, trial_id: int) -> list[Any]: ...
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
