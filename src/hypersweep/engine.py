@@ -1,0 +1,468 @@
+"""The sweep loop: ask a strategy -> submit to an executor -> wait -> record in the store -> tell.
+
+Depends only on the ``Strategy``, ``Executor`` and ``Store`` interfaces. The driver alone writes: it
+keeps ``parallel`` trials in flight, records results in grouped commits (at most ~100 ms apart) and
+per-step reports at least every second, asks ahead so sampling never idles a worker, and ends as
+CONTRACT.md section 4's table says.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from hypersweep.errors import FailureBudgetExceeded, StudyLockedError
+from hypersweep.executors import Executor, ResourceRequest, TaskCrashed, TaskDone
+from hypersweep.records import (
+    EnvironmentRecord,
+    MetricPoint,
+    NewTrial,
+    StudyRecord,
+    StudyStatus,
+    TrialOutcome,
+    TrialRecord,
+    TrialState,
+)
+from hypersweep.spec import nest
+from hypersweep.store import Store
+from hypersweep.strategies import HistoryTrial, Strategy, Suggestion, params_key, trial_seed
+from hypersweep.trial import TrialPayload, TrialRunResult
+
+__all__ = ["Engine", "EngineOptions", "Progress", "RunSummary", "StopReason"]
+
+FLUSH_RESULTS_S = 0.1
+FLUSH_REPORTS_S = 1.0
+HEARTBEAT_S = 5.0
+POLL_STOP_S = 1.0
+CANCEL_WAIT_S = 5.0
+FIRST_FAILS = 3
+
+
+class StopReason(str, enum.Enum):
+    BUDGET = "budget reached"
+    EXHAUSTED = "search space exhausted"
+    TARGET = "metric.target reached"
+    TIMEOUT = "timeout"
+    STOPPED = "stopped by `hypersweep stop`"
+    FAILURES = "failure budget exceeded"
+    INTERRUPTED = "interrupted (Ctrl-C)"
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    trials: int | None
+    parallel: int
+    max_failures: int | None = None
+    retries: int = 0
+    timeout_s: float | None = None
+    target: float | None = None
+    retry_failed: bool = False
+    lease_owner: str = ""
+
+
+@dataclass
+class Progress:
+    """A snapshot for progress displays."""
+
+    study: str
+    budget: int | None
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0
+    running: int = 0
+    started_this_run: int = 0
+    best_value: float | None = None
+    best_params: Mapping[str, Any] | None = None
+    best_number: int | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def finished(self) -> int:
+        return self.complete + self.pruned
+
+    @property
+    def eta_s(self) -> float | None:
+        done_now = self.finished - self._finished_at_start
+        if not self.budget or done_now <= 0 or self.elapsed_s <= 0:
+            return None
+        return max(self.budget - self.finished, 0) * self.elapsed_s / done_now
+
+    _finished_at_start: int = 0
+
+
+@dataclass
+class RunSummary:
+    study: str
+    reason: StopReason
+    status: StudyStatus
+    progress: Progress
+    failures: list[str] = field(default_factory=list)  # distinct failure reasons, most common first
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _InFlight:
+    record: TrialRecord
+    suggestion: Suggestion
+    reports: dict[str, int] = field(default_factory=dict)
+
+
+def _first_line(error: str | None) -> str:
+    return (error or "").strip().splitlines()[0] if error else ""
+
+
+class Engine:
+    def __init__(
+        self,
+        spec: Any,
+        study: StudyRecord,
+        store: Store,
+        strategy: Strategy,
+        executor: Executor,
+        options: EngineOptions,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.study = study
+        self.store = store
+        self.strategy = strategy
+        self.executor = executor
+        self.opt = options
+        self._on_progress = on_progress
+        self._objective = spec.objective.metric if spec.objective is not None else None
+        self._direction = spec.objective.direction if spec.objective is not None else None
+        r = spec.resources
+        self._request = ResourceRequest(cpus=float(r.cpus), gpus=float(r.gpus),
+                                        accelerator_type=r.accelerator_type, custom=dict(r.custom))
+        self._sync = getattr(spec.early_stopping, "type", "none") != "none" and self._objective is not None
+        self._inflight: dict[int, _InFlight] = {}
+        self._ready: collections.deque[Suggestion] = collections.deque()
+        self._reruns: collections.deque[tuple[Mapping[str, Any], int | None]] = collections.deque()
+        self._outcomes: list[TrialOutcome] = []
+        self._reports: list[tuple[int, MetricPoint]] = []
+        self._envs: dict[str, EnvironmentRecord] = {}
+        self._attempts: dict[str, int] = {}  # params key -> failed attempts
+        self._run_failures: list[str] = []  # this run's results, in order, "" for a success
+        self._failure_counts: collections.Counter[str] = collections.Counter()
+        self._failed_total = 0
+        self._exhausted = False
+
+    # -- set-up ----------------------------------------------------------------------------------------
+    def _load(self) -> Progress:
+        trials = self.store.get_trials(self.study.study_id)
+        need_history = self._sync
+        history = [HistoryTrial(t, self.store.get_history(t.trial_id) if need_history and t.state.is_finished else ())
+                   for t in trials]
+        self.strategy.load_history(history)
+        prog = Progress(study=self.study.name, budget=self.opt.trials)
+        rerun_of = {t.retry_of for t in trials if t.retry_of is not None}
+        seen = set()
+        for t in trials:
+            key = params_key(t.params)
+            seen.add(key)
+            if t.state is TrialState.COMPLETE:
+                prog.complete += 1
+                self._track_best(prog, t.objective, t.params, t.number)
+            elif t.state is TrialState.PRUNED:
+                prog.pruned += 1
+            elif t.state is TrialState.FAILED:
+                self._failed_total += 1
+                self._attempts[key] = self._attempts.get(key, 0) + 1
+        for t in trials:
+            if t.trial_id in rerun_of:
+                continue
+            if t.state is TrialState.INTERRUPTED:
+                self._reruns.append((t.params, t.trial_id))
+            elif t.state is TrialState.FAILED:
+                if self.opt.retry_failed or self._attempts.get(params_key(t.params), 0) <= self.opt.retries:
+                    self._reruns.append((t.params, t.trial_id))
+        for params in getattr(self.spec, "enqueue", ()) or ():
+            flat = dict(params)
+            if params_key(flat) not in seen:
+                self._reruns.append((flat, None))
+        prog.failed = self._failed_total
+        prog._finished_at_start = prog.finished
+        return prog
+
+    def _track_best(self, prog: Progress, value: float | None, params: Mapping[str, Any], number: int | None) -> None:
+        if value is None or self._direction is None or not math.isfinite(value):
+            return
+        if prog.best_value is None or self._direction.better(value, prog.best_value):
+            prog.best_value, prog.best_params, prog.best_number = value, dict(params), number
+
+    # -- the loop --------------------------------------------------------------------------------------
+    def run(self) -> RunSummary:
+        prog = self._load()
+        self.executor.set_report_handler(self._on_reports, self._sync)
+        start = time.monotonic()
+        deadline = start + self.opt.timeout_s if self.opt.timeout_s else math.inf
+        last_flush = last_reports = last_beat = last_poll = last_progress = start
+        reason: StopReason | None = None
+        draining = False
+        try:
+            while True:
+                now = time.monotonic()
+                prog.elapsed_s = now - start
+                if reason is None:
+                    reason = self._check_stop(prog, now, deadline)
+                if reason in (StopReason.TARGET, StopReason.TIMEOUT, StopReason.FAILURES):
+                    break
+                if reason is StopReason.STOPPED:
+                    draining = True
+                if not draining:
+                    self._launch(prog)
+                if not self._inflight:
+                    if reason is None:
+                        reason = self._idle_reason(prog)
+                    if reason is not None or draining:
+                        break
+                for res in self.executor.wait(0.05 if self._outcomes else 0.25):
+                    self._handle(res, prog)
+                now = time.monotonic()
+                if self._outcomes and (now - last_flush >= FLUSH_RESULTS_S or len(self._outcomes) >= 256):
+                    self._flush()
+                    last_flush = now
+                if self._reports and now - last_reports >= FLUSH_REPORTS_S:
+                    self._flush_reports()
+                    last_reports = now
+                if now - last_beat >= HEARTBEAT_S:
+                    last_beat = now
+                    if self.opt.lease_owner and not self.store.renew_lease(self.study.study_id, self.opt.lease_owner):
+                        raise StudyLockedError(
+                            f"study {self.study.name!r}: another driver took over the lease; this driver stops")
+                if now - last_poll >= POLL_STOP_S:
+                    last_poll = now
+                    if reason is None and self.store.get_study_by_id(self.study.study_id).stop_requested:
+                        reason = StopReason.STOPPED
+                if self._on_progress is not None and now - last_progress >= 0.2:
+                    last_progress = now
+                    self._on_progress(prog)
+        except KeyboardInterrupt:
+            self._cancel_all(prog)
+            self._flush_all()
+            raise
+        if reason in (StopReason.TARGET, StopReason.TIMEOUT, StopReason.FAILURES):
+            self._cancel_all(prog)
+        self._flush_all()
+        prog.running = 0
+        if self._on_progress is not None:
+            self._on_progress(prog)
+        return self._summary(prog, reason or StopReason.BUDGET)
+
+    def _remaining(self, prog: Progress) -> float:
+        if self.opt.trials is None:
+            return math.inf
+        return self.opt.trials - prog.finished - len(self._inflight)
+
+    def _idle_reason(self, prog: Progress) -> StopReason | None:
+        if self.opt.trials is not None and prog.finished >= self.opt.trials:
+            return StopReason.BUDGET
+        if self._exhausted and not self._reruns:
+            return StopReason.EXHAUSTED
+        return None
+
+    def _check_stop(self, prog: Progress, now: float, deadline: float) -> StopReason | None:
+        if now >= deadline:
+            return StopReason.TIMEOUT
+        if self.opt.max_failures is not None and self._failed_total > self.opt.max_failures:
+            return StopReason.FAILURES
+        first = self._run_failures[:FIRST_FAILS]
+        if self.opt.max_failures is None and len(first) == FIRST_FAILS and all(first) and len(set(first)) == 1:
+            return StopReason.FAILURES
+        if (self.opt.target is not None and prog.best_value is not None and self._direction is not None
+                and not self._direction.better(self.opt.target, prog.best_value)):
+            return StopReason.TARGET
+        return None
+
+    def _next_suggestions(self, n: int) -> list[tuple[Suggestion, int | None]]:
+        out: list[tuple[Suggestion, int | None]] = []
+        while self._reruns and len(out) < n:
+            params, retry_of = self._reruns.popleft()
+            out.append((self.strategy.adopt(params), retry_of))
+        while self._ready and len(out) < n:
+            out.append((self._ready.popleft(), None))
+        if len(out) < n and not self._exhausted:
+            got = self.strategy.ask(n - len(out))
+            if len(got) < n - len(out):
+                self._exhausted = True
+            out.extend((s, None) for s in got)
+        return out
+
+    def _launch(self, prog: Progress) -> None:
+        n = int(min(self.opt.parallel - len(self._inflight), self._remaining(prog)))
+        if n <= 0:
+            return
+        chosen = self._next_suggestions(n)
+        if not chosen:
+            return
+        news = [NewTrial(params=dict(s.params), seed=trial_seed(self.study.seed, s.params), retry_of=r)
+                for s, r in chosen]
+        records = self.store.create_trials(self.study.study_id, news)
+        for (sugg, _), rec in zip(chosen, records, strict=True):
+            self._inflight[rec.trial_id] = _InFlight(rec, sugg)
+            self.executor.submit(rec.trial_id, self._payload(rec), self._request, self.spec.trial.timeout_s)
+        prog.running = len(self._inflight)
+        prog.started_this_run += len(records)
+        # ask ahead while the workers run, so sampling never idles a worker
+        want = int(min(self.opt.parallel, max(self._remaining(prog), 0)))
+        if not self._exhausted and len(self._ready) < min(want, 4) and self.strategy.name != "grid":
+            got = self.strategy.ask(min(want, 4) - len(self._ready))
+            self._ready.extend(got)
+
+    def _payload(self, rec: TrialRecord) -> TrialPayload:
+        t = self.spec.trial
+        return TrialPayload(
+            trial_id=rec.trial_id,
+            study=self.study.name,
+            number=rec.number,
+            params=dict(rec.params),
+            nested_params=nest(rec.params),
+            seed=rec.seed,
+            workdir=self.study.workdir,
+            objective=self._objective,
+            function=t.function,
+            command=tuple(t.command) if t.command else None,
+            program=t.program,
+            timeout_s=t.timeout_s,
+            env=dict(t.env),
+            sync_reports=self._sync,
+        )
+
+    # -- results ---------------------------------------------------------------------------------------
+    def _on_reports(self, key: int, points: list[tuple[str, int, float]]) -> bool:
+        fl = self._inflight.get(key)
+        if fl is None:
+            return False
+        prune = False
+        for name, step, value in points:
+            self._reports.append((key, MetricPoint(name, step, value)))
+            if name == self._objective and self._sync and self.strategy.report(fl.suggestion, step, value):
+                prune = True
+        return prune
+
+    def _handle(self, res: TaskDone | TaskCrashed, prog: Progress) -> None:
+        fl = self._inflight.pop(res.key, None)
+        if fl is None:
+            return
+        prog.running = len(self._inflight)
+        if isinstance(res, TaskDone):
+            out = self._outcome(fl, res.value)
+        else:
+            state = TrialState.INTERRUPTED if res.cancelled else TrialState.FAILED
+            out = TrialOutcome(trial_id=res.key, state=state, error=None if res.cancelled else res.reason,
+                               finished_at=datetime.now(UTC))
+        self.strategy.tell(fl.suggestion, out.state, out.objective)
+        self._outcomes.append(out)
+        if out.state is TrialState.COMPLETE:
+            prog.complete += 1
+            self._run_failures.append("")
+            self._track_best(prog, out.objective, fl.record.params, fl.record.number)
+        elif out.state is TrialState.PRUNED:
+            prog.pruned += 1
+            self._run_failures.append("")
+        elif out.state is TrialState.FAILED:
+            self._failed_total += 1
+            prog.failed = self._failed_total
+            first = _first_line(out.error) or "failed"
+            self._run_failures.append(first)
+            self._failure_counts[first] += 1
+            key = params_key(fl.record.params)
+            self._attempts[key] = self._attempts.get(key, 0) + 1
+            if self._attempts[key] <= self.opt.retries:
+                self._reruns.append((fl.record.params, fl.record.trial_id))
+
+    def _outcome(self, fl: _InFlight, r: TrialRunResult) -> TrialOutcome:
+        state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED}.get(r.state, TrialState.FAILED)
+        env = r.environment
+        if env is not None:
+            self._envs[env.hash] = env
+        elif r.environment_hash is not None:
+            env = self._envs.get(r.environment_hash)
+        objective = r.metrics.get(self._objective) if self._objective else None
+        history = tuple(MetricPoint(n, s, v) for n, s, v in r.points)
+        return TrialOutcome(
+            trial_id=fl.record.trial_id,
+            state=state,
+            metrics=dict(r.metrics),
+            objective=objective if objective is not None and math.isfinite(objective) else None,
+            history=history,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
+            environment=env,
+            worker_host=r.host,
+            ray_node_id=r.node_id,
+            gpu_ids=tuple(r.gpu_ids),
+            error=r.error,
+            log_tail=r.log_tail,
+        )
+
+    def _cancel_all(self, prog: Progress) -> None:
+        for key in list(self._inflight):
+            self.executor.cancel(key)
+        end = time.monotonic() + CANCEL_WAIT_S
+        while self._inflight and time.monotonic() < end:
+            for res in self.executor.wait(0.2):
+                if isinstance(res, TaskCrashed):
+                    res = TaskCrashed(res.key, res.reason, cancelled=True)
+                self._handle(res, prog)
+        now = datetime.now(UTC)
+        for key, fl in list(self._inflight.items()):
+            self.strategy.tell(fl.suggestion, TrialState.INTERRUPTED, None)
+            self._outcomes.append(TrialOutcome(trial_id=key, state=TrialState.INTERRUPTED, finished_at=now))
+        self._inflight.clear()
+        prog.running = 0
+
+    def _flush_reports(self) -> None:
+        if self._reports:
+            reports, self._reports = self._reports, []
+            self.store.add_reports(reports)
+
+    def _flush(self) -> None:
+        self._flush_reports()
+        if self._outcomes:
+            outcomes, self._outcomes = self._outcomes, []
+            self.store.finish_trials(outcomes)
+
+    def _flush_all(self) -> None:
+        self._flush()
+
+    # -- the end ---------------------------------------------------------------------------------------
+    def _summary(self, prog: Progress, reason: StopReason) -> RunSummary:
+        met = self.opt.trials is not None and prog.finished >= self.opt.trials
+        if reason in (StopReason.BUDGET, StopReason.TARGET) or (reason is StopReason.EXHAUSTED and met):
+            status = StudyStatus.FINISHED
+        elif reason is StopReason.STOPPED and met:
+            status = StudyStatus.FINISHED
+        else:
+            status = StudyStatus.INTERRUPTED
+        failures = [f"{n} x {msg}" for msg, n in self._failure_counts.most_common()]
+        summary = RunSummary(self.study.name, reason, status, prog, failures)
+        if reason is StopReason.EXHAUSTED and not met and prog.failed:
+            summary.notes.append(
+                f"{prog.failed} trial(s) failed; rerun their params with "
+                f"`hypersweep resume {self.study.name} --retry-failed`")
+        if reason is StopReason.FAILURES:
+            raise FailureBudgetExceeded(self._failure_message(prog, failures))
+        return summary
+
+    def _failure_message(self, prog: Progress, failures: Sequence[str]) -> str:
+        if self.opt.max_failures is not None and self._failed_total > self.opt.max_failures:
+            head = (f"study {self.study.name!r} stopped: {self._failed_total} failed trials exceed "
+                    f"budget.max_failures={self.opt.max_failures}")
+        else:
+            head = (f"study {self.study.name!r} stopped: the first {FIRST_FAILS} trials all failed with the "
+                    "same error; fix the trial and resume")
+        lines = [head, "failures:"] + [f"  {f}" for f in failures[:5]]
+        lines.append(f"see one with `hypersweep leaderboard {self.study.name} --where \"state = 'failed'\"`")
+        return "\n".join(lines)
+
+
+def replace_options(opt: EngineOptions, **changes: Any) -> EngineOptions:
+    return replace(opt, **changes)

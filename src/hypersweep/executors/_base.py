@@ -1,0 +1,72 @@
+"""The ``Executor`` interface: where trials run.
+
+An executor runs opaque payloads (``payload(channel) -> result``) with a resource request and hands
+back results as they finish, in any order. A trial that raises, crashes or is killed is data (a
+:class:`TaskCrashed` outcome), not an exception; only an executor that cannot work at all raises
+``ExecutorError``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Executor", "ReportHandler", "ResourceRequest", "TaskCrashed", "TaskDone"]
+
+# (key, points) -> True when the trial should be pruned
+ReportHandler = Callable[[int, list[tuple[str, int, float]]], bool]
+
+
+@dataclass(frozen=True)
+class ResourceRequest:
+    cpus: float = 1.0
+    gpus: float = 0.0
+    accelerator_type: str | None = None
+    custom: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskDone:
+    key: int
+    value: Any  # what the payload returned
+
+
+@dataclass(frozen=True)
+class TaskCrashed:
+    key: int
+    reason: str  # the worker died, the node was lost, the task was cancelled or timed out
+    cancelled: bool = False
+
+
+class Executor(abc.ABC):
+    name: str
+
+    @abc.abstractmethod
+    def check_resources(self, request: ResourceRequest) -> int:
+        """How many trials with this request fit at once on the cluster (at least 1); raises
+        ``InsufficientResourcesError`` naming what is missing when no node can ever run one."""
+
+    @abc.abstractmethod
+    def set_report_handler(self, handler: ReportHandler, sync: bool) -> None:
+        """Where intermediate reports go; ``sync``: a pruner listens, so every report is sent at once."""
+
+    @abc.abstractmethod
+    def submit(self, key: int, payload: Callable[[Any], Any], request: ResourceRequest,
+               timeout_s: float | None = None) -> None: ...
+
+    @abc.abstractmethod
+    def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:
+        """Results of tasks that finished, as they come (possibly none before ``timeout``)."""
+
+    @abc.abstractmethod
+    def cancel(self, key: int) -> None:
+        """Stop a running task; it comes back from ``wait`` as cancelled."""
+
+    @property
+    @abc.abstractmethod
+    def in_flight(self) -> int: ...
+
+    def close(self) -> None:
+        """Release what the executor started."""

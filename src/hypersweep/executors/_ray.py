@@ -1,0 +1,264 @@
+"""Ray executor: each trial is a Ray task with its resource request; results come with ``ray.wait``.
+
+Crash policy (ARCHITECTURE.md): a task gets ``max_retries=1`` for system failures (its worker died,
+its node was lost) and no retry for exceptions (trials catch their own exceptions anyway). Reports
+from running trials go to a small hub actor that the driver drains; pruning decisions go back the
+same way and the trial sees them at its next report.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import ray
+import ray.exceptions
+
+from hypersweep.errors import ExecutorError, InsufficientResourcesError
+from hypersweep.executors._base import Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
+
+__all__ = ["RayExecutor"]
+
+_DRAIN_EVERY_S = 0.2
+_FORCE_CANCEL_AFTER_S = 5.0
+_log = logging.getLogger(__name__)
+
+
+@ray.remote(num_cpus=0)
+class _Hub:
+    """Collects intermediate reports from workers; holds prune decisions for them."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[int, list[tuple[str, int, float]]]] = []
+        self.pruned: set[int] = set()
+
+    def push(self, key: int, points: list[tuple[str, int, float]]) -> bool:
+        self.points.append((key, points))
+        return key in self.pruned
+
+    def drain(self) -> list[tuple[int, list[tuple[str, int, float]]]]:
+        out, self.points = self.points, []
+        return out
+
+    def prune(self, key: int) -> None:
+        self.pruned.add(key)
+
+
+class _RayChannel:
+    def __init__(self, hub: Any) -> None:
+        self.hub = hub
+
+    def push(self, key: int, points: list[tuple[str, int, float]]) -> bool:
+        if self.hub is None:
+            return False
+        return bool(ray.get(self.hub.push.remote(key, points)))
+
+    def placement(self) -> dict[str, Any]:
+        ctx = ray.get_runtime_context()
+        return {"node_id": ctx.get_node_id(), "gpu_ids": tuple(str(g) for g in ray.get_gpu_ids())}
+
+
+@ray.remote(max_retries=1, retry_exceptions=False)
+def _run_trial(payload: Callable[[Any], Any], channel: _RayChannel) -> Any:
+    return payload(channel)
+
+
+@dataclass
+class _Task:
+    key: int
+    ref: Any
+    deadline: float
+    cancelled_at: float | None = None
+    reason: str | None = None
+
+
+def _describe_missing(request: ResourceRequest, nodes: list[dict[str, float]]) -> str | None:
+    """None when some node satisfies the request, else what is missing."""
+    needs: list[tuple[str, float, str]] = [("CPU", request.cpus, f"cpus: {request.cpus:g}")]
+    if request.gpus:
+        needs.append(("GPU", request.gpus, f"gpus: {request.gpus:g}"))
+    if request.accelerator_type:
+        needs.append((f"accelerator_type:{request.accelerator_type}", 0.001,
+                      f"accelerator_type: {request.accelerator_type}"))
+    for name, amount in request.custom.items():
+        needs.append((name, float(amount), f"custom resource {name}: {amount:g}"))
+    for res in nodes:
+        if all(res.get(k, 0.0) >= v - 1e-9 for k, v, _ in needs):
+            return None
+    for key, amount, label in needs:
+        if not any(res.get(key, 0.0) >= amount - 1e-9 for res in nodes):
+            best = max((res.get(key, 0.0) for res in nodes), default=0.0)
+            if key.startswith("accelerator_type:"):
+                have = sorted({k.split(":", 1)[1] for r in nodes for k in r if k.startswith("accelerator_type:")})
+                return f"no node has {label} (accelerator types in the cluster: {', '.join(have) or 'none'})"
+            return f"no node offers {label} (the largest node has {best:g})"
+    return "no single node offers all of " + ", ".join(label for _, _, label in needs)
+
+
+class RayExecutor(Executor):
+    """Trials as Ray tasks on a local Ray (started when none runs) or a cluster (``address``)."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, working_dir: str | None = None,
+                 num_cpus: int | None = None) -> None:
+        self._started = False
+        if not ray.is_initialized():
+            kwargs: dict[str, Any] = {
+                "include_dashboard": False,
+                "logging_level": logging.WARNING,
+                "configure_logging": True,
+            }
+            if address:
+                kwargs["address"] = address
+                if working_dir:
+                    kwargs["runtime_env"] = {"working_dir": working_dir}
+            elif num_cpus is not None:
+                kwargs["num_cpus"] = num_cpus
+            try:
+                ray.init(**kwargs)
+            except (ConnectionError, ValueError, RuntimeError) as e:
+                where = address or "a local Ray"
+                raise ExecutorError(f"could not start or join Ray at {where}: {e}") from e
+            self._started = True
+        self._tasks: dict[Any, _Task] = {}
+        self._by_key: dict[int, _Task] = {}
+        self._hub: Any = None
+        self._handler: ReportHandler | None = None
+        self._channel = _RayChannel(None)
+        self._remote_cache: dict[ResourceRequest, Any] = {}
+        self._last_drain = 0.0
+
+    # -- resources ------------------------------------------------------------------------------------
+    def check_resources(self, request: ResourceRequest) -> int:
+        nodes = [dict(n.get("Resources", {})) for n in ray.nodes() if n.get("Alive")]
+        missing = _describe_missing(request, nodes)
+        if missing is not None:
+            raise InsufficientResourcesError(
+                f"no node of the Ray cluster can run a trial: {missing}. "
+                "Lower the request in `resources:` (or --set resources.KEY=VALUE) or add a node that has it."
+            )
+        fit = 0
+        for res in nodes:
+            per = [res.get("CPU", 0.0) / request.cpus if request.cpus else math.inf]
+            if request.gpus:
+                per.append(res.get("GPU", 0.0) / request.gpus)
+            for k, v in request.custom.items():
+                per.append(res.get(k, 0.0) / float(v) if v else math.inf)
+            if request.accelerator_type and res.get(f"accelerator_type:{request.accelerator_type}", 0) <= 0:
+                continue
+            n = min(per)
+            fit += int(n + 1e-9) if math.isfinite(n) else 1024
+        return max(fit, 1)
+
+    # -- reports --------------------------------------------------------------------------------------
+    def set_report_handler(self, handler: ReportHandler, sync: bool) -> None:
+        self._handler = handler
+        if self._hub is None:
+            self._hub = _Hub.remote()
+            self._channel = _RayChannel(self._hub)
+
+    def _drain(self) -> None:
+        if self._hub is None or self._handler is None:
+            return
+        self._last_drain = time.monotonic()
+        for key, points in ray.get(self._hub.drain.remote()):
+            if key in self._by_key and self._handler(key, points):
+                self._hub.prune.remote(key)
+
+    # -- tasks ----------------------------------------------------------------------------------------
+    def _remote(self, request: ResourceRequest) -> Any:
+        fn = self._remote_cache.get(request)
+        if fn is None:
+            opts: dict[str, Any] = {"num_cpus": request.cpus, "num_gpus": request.gpus}
+            if request.accelerator_type:
+                opts["accelerator_type"] = request.accelerator_type
+            if request.custom:
+                opts["resources"] = dict(request.custom)
+            fn = _run_trial.options(**opts)
+            self._remote_cache[request] = fn
+        return fn
+
+    def submit(self, key: int, payload: Callable[[Any], Any], request: ResourceRequest,
+               timeout_s: float | None = None) -> None:
+        ref = self._remote(request).remote(payload, self._channel)
+        task = _Task(key=key, ref=ref, deadline=time.monotonic() + timeout_s if timeout_s else math.inf)
+        self._tasks[ref] = task
+        self._by_key[key] = task
+
+    def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:
+        now = time.monotonic()
+        if now - self._last_drain >= _DRAIN_EVERY_S:
+            self._drain()
+        self._enforce_deadlines(now)
+        if not self._tasks:
+            time.sleep(min(timeout, 0.05))
+            return []
+        refs = list(self._tasks)
+        ready, _ = ray.wait(refs, num_returns=1, timeout=timeout)
+        if not ready:
+            return []
+        if len(refs) > 1:
+            ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
+        if self._hub is not None:
+            self._drain()  # reports a finished trial pushed before returning
+        out: list[TaskDone | TaskCrashed] = []
+        for ref in ready:
+            task = self._tasks.pop(ref)
+            self._by_key.pop(task.key, None)
+            out.append(self._collect(task))
+        return out
+
+    def _collect(self, task: _Task) -> TaskDone | TaskCrashed:
+        try:
+            return TaskDone(task.key, ray.get(task.ref))
+        except ray.exceptions.TaskCancelledError:
+            return TaskCrashed(task.key, task.reason or "cancelled", cancelled=task.reason is None)
+        except ray.exceptions.WorkerCrashedError:
+            return TaskCrashed(task.key, task.reason or (
+                "the worker process died while running the trial (segfault, os._exit or out of memory), "
+                "also on its one retry"))
+        except ray.exceptions.NodeDiedError:
+            return TaskCrashed(task.key, "the node running the trial was lost, also on its one retry")
+        except ray.exceptions.RayError as e:
+            if task.reason is not None:
+                return TaskCrashed(task.key, task.reason, cancelled=False)
+            return TaskCrashed(task.key, f"{type(e).__name__}: {e}")
+
+    def _enforce_deadlines(self, now: float) -> None:
+        for task in list(self._tasks.values()):
+            if task.cancelled_at is None and now > task.deadline:
+                task.reason = "timed out: trial.timeout elapsed and the task was killed"
+                task.cancelled_at = now
+                ray.cancel(task.ref, force=True)
+            elif task.cancelled_at is not None and now - task.cancelled_at > _FORCE_CANCEL_AFTER_S:
+                ray.cancel(task.ref, force=True)
+
+    def cancel(self, key: int) -> None:
+        task = self._by_key.get(key)
+        if task is None or task.cancelled_at is not None:
+            return
+        task.cancelled_at = time.monotonic()
+        try:
+            ray.cancel(task.ref, force=False)
+        except (ValueError, TypeError):  # already finished
+            pass
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    def close(self) -> None:
+        if self._hub is not None:
+            try:
+                ray.kill(self._hub)
+            except ValueError:
+                pass
+            self._hub = None
+        if self._started and os.environ.get("HYPERSWEEP_KEEP_RAY") != "1":
+            ray.shutdown()

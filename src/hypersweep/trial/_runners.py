@@ -1,0 +1,258 @@
+"""Function and command trial runners (inside the worker)."""
+
+from __future__ import annotations
+
+import collections
+import functools
+import importlib
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from hypersweep.errors import Pruned
+from hypersweep.spec import build_argv
+from hypersweep.trial._context import TrialContext, TrialInfo, reset_context, set_context
+
+if TYPE_CHECKING:
+    from hypersweep.trial._payload import Channel, TrialPayload, TrialRunResult
+
+__all__ = ["run_command", "run_function"]
+
+LOG_TAIL_BYTES = 64 * 1024
+KILL_GRACE_S = 10.0
+_functions: dict[tuple[str, str], Any] = {}
+
+
+def _resolve(function: str, workdir: str) -> Any:
+    key = (function, workdir)
+    fn = _functions.get(key)
+    if fn is None:
+        module_name, _, attr = function.partition(":")
+        if workdir not in sys.path:
+            sys.path.insert(0, workdir)
+        module = importlib.import_module(module_name)
+        fn = module
+        for part in attr.split("."):
+            fn = getattr(fn, part)
+        _functions[key] = fn
+    return fn
+
+
+def _context(payload: TrialPayload, channel: Channel | None) -> TrialContext:
+    info = TrialInfo(study=payload.study, number=payload.number, params=payload.nested_params, seed=payload.seed)
+    push = functools.partial(channel.push, payload.trial_id) if channel is not None else None
+    return TrialContext(info=info, push=push, sync=payload.sync_reports)
+
+
+def _finish(ctx: TrialContext, state: str, error: str | None = None) -> TrialRunResult:
+    from hypersweep.trial._payload import TrialRunResult
+
+    return TrialRunResult(
+        state=state,
+        metrics=dict(ctx.last),
+        points=ctx.take_pending(),
+        error=error,
+        artifacts=list(ctx.artifacts),
+    )
+
+
+def _returned_metrics(value: Any, objective: str | None) -> dict[str, float]:
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            try:
+                out[str(k)] = float(v)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"the trial function returned {k!r}={v!r}; metrics must be numbers"
+                ) from None
+        return out
+    try:
+        return {objective or "value": float(value)}
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"the trial function returned a {type(value).__name__}; return a dict of metrics or a number"
+        ) from None
+
+
+def run_function(payload: TrialPayload, channel: Channel | None) -> TrialRunResult:
+    from hypersweep.trial._payload import _error_text
+
+    fn = _resolve(payload.function or "", payload.workdir)
+    ctx = _context(payload, channel)
+    token = set_context(ctx)
+    cwd = os.getcwd()
+    try:
+        os.chdir(payload.workdir)
+        value = fn(dict(payload.nested_params))
+        returned = _returned_metrics(value, payload.objective)
+    except Pruned:
+        return _finish(ctx, "pruned")
+    except Exception as e:  # noqa: BLE001 - the trial's own exception is recorded, the sweep goes on
+        return _finish(ctx, "failed", _error_text(e))
+    finally:
+        os.chdir(cwd)
+        reset_context(token)
+    result = _finish(ctx, "complete")
+    result.metrics.update(returned)
+    return result
+
+
+class _Tail:
+    """Keeps the last ``LOG_TAIL_BYTES`` characters of a stream."""
+
+    def __init__(self) -> None:
+        self._chunks: collections.deque[str] = collections.deque()
+        self._size = 0
+        self.lock = threading.Lock()
+
+    def add(self, text: str) -> None:
+        with self.lock:
+            self._chunks.append(text)
+            self._size += len(text)
+            while self._size > LOG_TAIL_BYTES and len(self._chunks) > 1:
+                self._size -= len(self._chunks.popleft())
+
+    def text(self) -> str:
+        with self.lock:
+            return "".join(self._chunks)[-LOG_TAIL_BYTES:]
+
+
+def _parse_line(line: str) -> dict[str, Any] | None:
+    s = line.strip()
+    if not (s.startswith("{") and s.endswith("}")):
+        return None
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def _kill_group(proc: subprocess.Popen[str], grace_s: float) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
+def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResult:
+    from hypersweep.trial._payload import worker_env
+
+    ctx = _context(payload, channel)
+    with tempfile.TemporaryDirectory(prefix="hypersweep-trial-") as tmp:
+        args_json = os.path.join(tmp, "args.json")
+        with open(args_json, "w") as f:
+            json.dump({k: {"value": v} for k, v in payload.nested_params.items()}, f)
+        env = dict(os.environ)
+        env.update(worker_env(payload, artifact_dir=os.path.join(tmp, "artifacts")))
+        os.makedirs(env["HYPERSWEEP_ARTIFACT_DIR"], exist_ok=True)
+        argv = build_argv(
+            payload.command or (),
+            payload.params,
+            program=payload.program,
+            interpreter=sys.executable,
+            args_json_file=args_json,
+            environ=env,
+        )
+        log = _Tail()
+        stop = threading.Event()
+        pruned = threading.Event()
+        final: dict[str, float] = {}
+
+        try:
+            proc = subprocess.Popen(  # argv list, never a shell
+                argv,
+                cwd=payload.workdir,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+                start_new_session=True,
+            )
+        except OSError as e:
+            return _finish(ctx, "failed", f"could not start {argv[0]!r}: {e}")
+
+        def read_stdout() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                log.add(line)
+                obj = _parse_line(line)
+                if obj is None or pruned.is_set():
+                    continue
+                if "hypersweep_artifact" in obj:
+                    ctx.artifacts.append((obj.get("name") or os.path.basename(obj["hypersweep_artifact"]),
+                                          obj["hypersweep_artifact"]))
+                    continue
+                step = obj.pop("step", None)
+                metrics = {}
+                for k, v in obj.items():
+                    if isinstance(v, int | float) and not isinstance(v, bool):
+                        metrics[k] = float(v)
+                    elif isinstance(v, str) and v in ("nan", "inf", "-inf", "NaN"):
+                        metrics[k] = float(v)
+                if not metrics:
+                    continue
+                if step is None:
+                    final.update(metrics)
+                    ctx.last.update(metrics)
+                    continue
+                try:
+                    ctx.add(int(step), metrics)
+                except Pruned:
+                    pruned.set()
+                    stop.set()
+
+        def read_stderr() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                log.add(line)
+
+        readers = [threading.Thread(target=read_stdout, daemon=True), threading.Thread(target=read_stderr, daemon=True)]
+        for t in readers:
+            t.start()
+        deadline = time.monotonic() + payload.timeout_s if payload.timeout_s else math.inf
+        timed_out = False
+        while proc.poll() is None:
+            if stop.wait(0.05):
+                _kill_group(proc, KILL_GRACE_S)
+                break
+            if time.monotonic() > deadline:
+                timed_out = True
+                _kill_group(proc, 1.0)
+                break
+        rc = proc.wait()
+        for t in readers:
+            t.join(timeout=5)
+        tail = log.text()
+        if pruned.is_set():
+            result = _finish(ctx, "pruned")
+        elif timed_out:
+            result = _finish(ctx, "failed", f"timed out after {payload.timeout_s:g}s; the process group was killed")
+        elif rc != 0:
+            how = f"killed by signal {-rc}" if rc < 0 else f"exited with code {rc}"
+            last = "\n".join(tail.strip().splitlines()[-20:])
+            result = _finish(ctx, "failed", f"command {how}\n{last}")
+        else:
+            result = _finish(ctx, "complete")
+        result.log_tail = tail
+        return result
