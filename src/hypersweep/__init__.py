@@ -1,2 +1,98 @@
-"""hypersweep: hyperparameter sweeps from YAML on Ray, tracked in a shared SQL store."""
+"""hypersweep: hyperparameter sweeps from YAML on Ray, tracked in a shared SQL store.
+
+Driver side: :func:`run_sweep`, :func:`resume_sweep`, :func:`stop_sweep`, :func:`leaderboard`,
+:func:`studies`, :func:`trials`, :func:`load_spec`. Trial side: :func:`report`, :class:`Pruned`,
+:func:`trial_seed`, :func:`current_trial`, :func:`log_artifact`, :func:`seed_everything`.
+The driver-side names are imported lazily so a trial's ``import hypersweep`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hypersweep.errors import (
+    ExecutorError,
+    FailureBudgetExceeded,
+    HypersweepError,
+    InsufficientResourcesError,
+    Pruned,
+    QueryError,
+    ResumeConflictError,
+    SchemaVersionError,
+    SpecError,
+    StoreError,
+    StoreUnavailableError,
+    StudyLockedError,
+    SweepNotFoundError,
+)
+from hypersweep.records import Direction, StudyStatus, TrialState
+from hypersweep.trial import current_trial, log_artifact, report, trial_seed
+from hypersweep.trial._seed import seed_everything
+
+if TYPE_CHECKING:
+    from hypersweep._frames import leaderboard, studies, trials
+    from hypersweep.api import RunResult, resume_sweep, run_sweep, stop_sweep
+    from hypersweep.spec import SweepSpec, load_spec
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Direction",
+    "ExecutorError",
+    "FailureBudgetExceeded",
+    "HypersweepError",
+    "InsufficientResourcesError",
+    "Pruned",
+    "QueryError",
+    "ResumeConflictError",
+    "RunResult",
+    "SchemaVersionError",
+    "SpecError",
+    "StoreError",
+    "StoreUnavailableError",
+    "StudyLockedError",
+    "StudyStatus",
+    "SweepNotFoundError",
+    "SweepSpec",
+    "TrialState",
+    "__version__",
+    "current_trial",
+    "leaderboard",
+    "load_spec",
+    "log_artifact",
+    "report",
+    "resume_sweep",
+    "run_sweep",
+    "seed_everything",
+    "stop_sweep",
+    "studies",
+    "trial_seed",
+    "trials",
+]
+
+_LAZY = {
+    "run_sweep": "hypersweep.api",
+    "resume_sweep": "hypersweep.api",
+    "stop_sweep": "hypersweep.api",
+    "RunResult": "hypersweep.api",
+    "load_spec": "hypersweep.spec",
+    "SweepSpec": "hypersweep.spec",
+    "leaderboard": "hypersweep._frames",
+    "studies": "hypersweep._frames",
+    "trials": "hypersweep._frames",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hypersweep' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

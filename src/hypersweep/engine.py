@@ -29,7 +29,7 @@ from hypersweep.records import (
     TrialRecord,
     TrialState,
 )
-from hypersweep.spec import nest
+from hypersweep.spec import nest_params
 from hypersweep.store import Store
 from hypersweep.strategies import HistoryTrial, Strategy, Suggestion, params_key, trial_seed
 from hypersweep.trial import TrialPayload, TrialRunResult
@@ -323,7 +323,7 @@ class Engine:
             study=self.study.name,
             number=rec.number,
             params=dict(rec.params),
-            nested_params=nest(rec.params),
+            nested_params=nest_params(self.spec.parameters, rec.params),
             seed=rec.seed,
             workdir=self.study.workdir,
             objective=self._objective,

@@ -16,11 +16,11 @@ a trial receives.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Param", "ParamKind", "flatten", "is_active", "nest"]
+__all__ = ["Param", "ParamKind", "active_only", "flatten", "is_active", "nest", "nest_params"]
 
 ParamKind = Literal["float", "int", "categorical", "constant", "quantile"]
 
@@ -43,6 +43,13 @@ class Param:
     ppf: Callable[[float], Any] | None = field(default=None, compare=False, repr=False)
     # the normalised distribution arguments, for display (`validate`) and resume comparison
     args: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # where a W&B parameter sits in the nested config; empty means ``name.split(".")``. Differs only for a
+    # W&B name that itself contains a dot (``optimizer.lr: {...}`` at the top level, as Hydra users write)
+    path: tuple[str, ...] = ()
+
+    @property
+    def key_path(self) -> tuple[str, ...]:
+        return self.path or tuple(self.name.split("."))
 
     def from_quantile(self, u: float) -> Any:
         if self.ppf is None:
@@ -52,10 +59,7 @@ class Param:
 
 def is_active(param: Param, params: Mapping[str, Any]) -> bool:
     """True when every ``when`` condition of ``param`` holds in the (flat) ``params`` chosen so far."""
-    for other, allowed in param.when:
-        if other not in params or params[other] not in allowed:
-            return False
-    return True
+    return all(other in params and params[other] in allowed for other, allowed in param.when)
 
 
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,4 +83,26 @@ def flatten(nested: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
             out.update(flatten(value, name + "."))
         else:
             out[name] = value
+    return out
+
+
+def nest_params(space: Sequence[Param], flat: Mapping[str, Any]) -> dict[str, Any]:
+    """Like :func:`nest`, but places each parameter by its :attr:`Param.key_path` (exact W&B nesting)."""
+    paths = {p.name: p.key_path for p in space}
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        parts = paths.get(key) or tuple(key.split("."))
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def active_only(space: Sequence[Param], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` without the parameters whose ``when`` conditions fail (evaluated in space order)."""
+    out: dict[str, Any] = {}
+    for p in space:
+        if p.name in values and is_active(p, out):
+            out[p.name] = values[p.name]
     return out

@@ -167,7 +167,7 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
         os.makedirs(env["HYPERSWEEP_ARTIFACT_DIR"], exist_ok=True)
         argv = build_argv(
             payload.command or (),
-            payload.params,
+            payload.nested_params,
             program=payload.program,
             interpreter=sys.executable,
             args_json_file=args_json,

@@ -1,0 +1,398 @@
+"""The Python API: wires spec + store + strategy + executor.
+
+``run_sweep``, ``resume_sweep``, ``stop_sweep``, ``studies``, ``leaderboard``, ``trials``. The CLI is
+a thin shell over these functions. Configuration variables (``HYPERSWEEP_STORE``) are read here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import random
+import socket
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hypersweep.engine import Engine, EngineOptions, Progress, RunSummary
+from hypersweep.errors import (
+    ResumeConflictError,
+    SpecError,
+    StudyExistsError,
+    SweepNotFoundError,
+    UsageError,
+)
+from hypersweep.records import Direction, NewStudy, StudyRecord, StudyStatus, TrialRecord, TrialState
+from hypersweep.spec import SweepSpec, flatten, grid_points, grid_size, load_spec, parse_spec
+from hypersweep.store import Store, open_store
+
+__all__ = [
+    "DEFAULT_STORE",
+    "RunResult",
+    "dry_run",
+    "leaderboard_rows",
+    "open",
+    "resolve_store_url",
+    "resume_sweep",
+    "run_sweep",
+    "stop_sweep",
+    "study_rows",
+]
+
+DEFAULT_STORE = "sqlite:///hypersweep.db"
+
+
+def resolve_store_url(store: str | None) -> str:
+    """``--store``, else ``HYPERSWEEP_STORE``, else ``sqlite:///hypersweep.db`` in the current folder."""
+    return store or os.environ.get("HYPERSWEEP_STORE") or DEFAULT_STORE
+
+
+@contextmanager
+def open(store: str | None = None, *, create: bool = False) -> Iterator[Store]:  # noqa: A001
+    """Open the tracking store (readers never create one)."""
+    st = open_store(resolve_store_url(store), create=create)
+    try:
+        yield st
+    finally:
+        st.close()
+
+
+@dataclass
+class RunResult:
+    """What ``run_sweep``/``resume_sweep`` return: the study and how the run ended."""
+
+    study: StudyRecord
+    summary: RunSummary
+    store_url: str  # masked
+    top: list[dict[str, Any]]
+
+    @property
+    def status(self) -> StudyStatus:
+        return self.summary.status
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+def _git_info(folder: str) -> tuple[str | None, bool | None, str | None]:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return None, None, None
+    diff = git("diff", "HEAD") or ""
+    status = git("status", "--porcelain") or ""
+    dirty = bool(status.strip())
+    return commit.strip(), dirty, hashlib.sha256(diff.encode()).hexdigest() if dirty else None
+
+
+def _stored_spec(study: StudyRecord) -> SweepSpec | None:
+    try:
+        return parse_spec(study.spec_text, file=study.spec_path, workdir=study.workdir, check_files=False)
+    except SpecError:
+        return None
+
+
+def _diff_keys(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for k in sorted(set(old) | set(new)):
+        a, b = old.get(k), new.get(k)
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            keys.extend(_diff_keys(a, b, f"{prefix}{k}."))
+        elif a != b:
+            keys.append(f"{prefix}{k}")
+    return keys
+
+
+def _check_resume(study: StudyRecord, spec: SweepSpec, seed: int | None) -> None:
+    old = _stored_spec(study)
+    if old is None:
+        return
+    changed = _diff_keys(old.resume_key(), spec.resume_key())
+    if seed is not None and seed != study.seed:
+        changed.append("seed")
+    if spec.seed is not None and spec.seed != study.seed and "seed" not in changed:
+        changed.append("seed")
+    if changed:
+        raise ResumeConflictError(
+            f"study {study.name!r} exists and the sweep file changed what trials compute: "
+            f"{', '.join(changed)}. Run it as a new study with --name NEW_NAME, or restore those keys "
+            "to resume it.",
+            keys=changed,
+        )
+
+
+def _budget_trials(spec: SweepSpec, trials: int | None) -> int | None:
+    if trials is not None:
+        if trials < 0:
+            raise UsageError("--trials must be >= 0")
+        return trials
+    if spec.budget.trials is not None:
+        return spec.budget.trials
+    if spec.strategy.name == "grid":
+        return grid_size(spec.parameters)
+    return None
+
+
+def _progress_noop(p: Progress) -> None:
+    return None
+
+
+def _start_engine(
+    st: Store,
+    spec: SweepSpec,
+    study: StudyRecord,
+    *,
+    trials: int | None,
+    parallel: int | None,
+    executor: str,
+    address: str | None,
+    retry_failed: bool,
+    on_progress: Callable[[Progress], None] | None,
+) -> RunSummary:
+    from hypersweep.executors import ResourceRequest, make_executor
+    from hypersweep.strategies import HistoryTrial, make_strategy
+
+    owner = uuid.uuid4().hex
+    st.acquire_lease(study.study_id, owner, socket.gethostname(), os.getpid())
+    status = StudyStatus.INTERRUPTED
+    try:
+        st.mark_interrupted(study.study_id)  # what a dead driver left running
+        strategy = make_strategy(spec, study.seed)
+        for other in spec.strategy.options.get("warm_start", ()) or ():
+            o = st.get_study(other)
+            hist = [HistoryTrial(t) for t in st.get_trials(o.study_id, states=[TrialState.COMPLETE])]
+            strategy.warm_start(hist)
+        ex = make_executor(executor, address=address, working_dir=study.workdir)
+        try:
+            r = spec.resources
+            fit = ex.check_resources(ResourceRequest(float(r.cpus), float(r.gpus), r.accelerator_type,
+                                                     dict(r.custom)))
+            opts = EngineOptions(
+                trials=trials,
+                parallel=max(1, parallel or spec.budget.parallel or fit),
+                max_failures=spec.budget.max_failures,
+                retries=spec.budget.retries,
+                timeout_s=spec.budget.timeout_s,
+                target=spec.objective.target if spec.objective is not None else None,
+                retry_failed=retry_failed,
+                lease_owner=owner,
+            )
+            engine = Engine(spec, study, st, strategy, ex, opts, on_progress=on_progress)
+            summary = engine.run()
+            status = summary.status
+            return summary
+        finally:
+            ex.close()
+    finally:
+        st.release_lease(study.study_id, owner, status)
+
+
+def _result(st: Store, study: StudyRecord, summary: RunSummary) -> RunResult:
+    study = st.get_study_by_id(study.study_id)
+    top = leaderboard_rows(st, [study.name], top=5)
+    return RunResult(study=study, summary=summary, store_url=st.url_masked, top=top)
+
+
+# -- run / resume / stop -------------------------------------------------------------------------------
+def run_sweep(
+    path_or_spec: str | os.PathLike[str] | SweepSpec,
+    *,
+    store: str | None = None,
+    name: str | None = None,
+    trials: int | None = None,
+    parallel: int | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    executor: str = "ray",
+    address: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> RunResult:
+    """Run a sweep file to completion (or resume its study when it exists and nothing that decides what
+    trials compute changed). Returns the study, how the run ended and the top-5 leaderboard."""
+    spec = path_or_spec if isinstance(path_or_spec, SweepSpec) else load_spec(path_or_spec, overrides)
+    study_name = name or spec.name
+    url = resolve_store_url(store)
+    with open(url, create=True) as st:
+        st.check_writable()
+        try:
+            study = st.get_study(study_name)
+        except SweepNotFoundError:
+            study = None
+        if study is not None:
+            _check_resume(study, spec, seed)
+            budget = _budget_trials(spec, trials) if trials is not None or spec.budget.trials else study.budget_trials
+            study = st.update_study(study.study_id, budget_trials=budget)
+        else:
+            commit, dirty, diff_hash = _git_info(spec.workdir)
+            study_seed = seed if seed is not None else spec.seed
+            if study_seed is None:
+                study_seed = random.SystemRandom().randrange(2**31)
+            try:
+                study = st.create_study(
+                    NewStudy(
+                        name=study_name,
+                        spec_text=spec.text,
+                        spec_hash=spec.spec_hash,
+                        spec_format=spec.format,
+                        strategy=spec.strategy.name,
+                        objective_metric=spec.objective.metric if spec.objective else None,
+                        direction=spec.objective.direction if spec.objective else None,
+                        budget_trials=_budget_trials(spec, trials),
+                        seed=study_seed,
+                        workdir=spec.workdir,
+                        spec_path=spec.file,
+                        description=spec.description,
+                        git_commit=commit,
+                        git_dirty=dirty,
+                        git_diff_hash=diff_hash,
+                        launched_by=getpass.getuser(),
+                        launched_host=socket.gethostname(),
+                    )
+                )
+            except StudyExistsError:  # another driver created it a moment ago
+                study = st.get_study(study_name)
+        summary = _start_engine(st, spec, study, trials=study.budget_trials, parallel=parallel,
+                                executor=executor, address=address, retry_failed=False,
+                                on_progress=on_progress)
+        return _result(st, study, summary)
+
+
+def resume_sweep(
+    name: str,
+    *,
+    store: str | None = None,
+    trials: int | None = None,
+    retry_failed: bool = False,
+    parallel: int | None = None,
+    executor: str = "ray",
+    address: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> RunResult:
+    """Continue a study until its budget is met, from what the store recorded."""
+    url = resolve_store_url(store)
+    with open(url, create=False) as st:
+        study = st.get_study(name)
+        if not Path(study.workdir).is_dir():
+            raise UsageError(
+                f"study {name!r} ran from {study.workdir}, which no longer exists"
+                + (f" (recorded git commit {study.git_commit})" if study.git_commit else "")
+                + "; restore that folder to resume it"
+            )
+        spec = parse_spec(study.spec_text, file=study.spec_path, workdir=study.workdir, check_files=False)
+        if trials is not None:
+            study = st.update_study(study.study_id, budget_trials=trials)
+        summary = _start_engine(st, spec, study, trials=study.budget_trials, parallel=parallel,
+                                executor=executor, address=address, retry_failed=retry_failed,
+                                on_progress=on_progress)
+        return _result(st, study, summary)
+
+
+def stop_sweep(name: str, *, store: str | None = None) -> StudyRecord:
+    """Ask the study's driver to stop starting trials; running ones finish, then it exits."""
+    with open(store) as st:
+        study = st.get_study(name)
+        return st.update_study(study.study_id, stop_requested=True)
+
+
+def dry_run(path: str | os.PathLike[str], *, overrides: Sequence[str] = (), trials: int | None = None,
+            seed: int | None = None, limit: int = 20) -> dict[str, Any]:
+    """What ``run`` would do, without recording anything: grid points or the first suggestions."""
+    from hypersweep.strategies import make_strategy
+
+    spec = load_spec(path, overrides)
+    budget = _budget_trials(spec, trials)
+    if spec.strategy.name == "grid":
+        points = grid_points(spec.parameters)
+        if budget is not None:
+            points = points[:budget]
+    else:
+        strategy = make_strategy(spec, seed if seed is not None else (spec.seed or 0))
+        strategy.load_history([])
+        points = [dict(s.params) for s in strategy.ask(min(limit, budget or limit))]
+    return {"name": spec.name, "strategy": spec.strategy.name, "budget": budget, "points": points[:limit],
+            "total_points": len(points)}
+
+
+# -- read side -----------------------------------------------------------------------------------------
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def trial_row(study: StudyRecord, t: TrialRecord) -> dict[str, Any]:
+    return {
+        "study": study.name,
+        "number": t.number,
+        "state": t.state.value,
+        "params": flatten(t.params) if any(isinstance(v, Mapping) for v in t.params.values()) else dict(t.params),
+        "metrics": dict(t.metrics),
+        "objective": t.objective,
+        "seed": t.seed,
+        "started_at": _iso(t.started_at),
+        "finished_at": _iso(t.finished_at),
+        "duration_s": t.duration_s,
+    }
+
+
+def leaderboard_rows(
+    st: Store,
+    names: Sequence[str],
+    *,
+    top: int | None = 10,
+    include_pruned: bool = False,
+) -> list[dict[str, Any]]:
+    """Ranked trials of one or more studies (names may be globs) as JSON-able rows."""
+    studies: list[StudyRecord] = []
+    for n in names:
+        found = st.list_studies(n) if any(c in n for c in "*?[") else [st.get_study(n)]
+        if not found:
+            raise SweepNotFoundError(f"no study matches {n!r}")
+        studies.extend(s for s in found if s.study_id not in {x.study_id for x in studies})
+    metrics = {s.objective_metric for s in studies}
+    if len(metrics) > 1:
+        raise UsageError(
+            "these studies do not share an objective metric ("
+            + ", ".join(f"{s.name}: {s.objective_metric}" for s in studies)
+            + "); rank them separately"
+        )
+    first = studies[0]
+    states = [TrialState.COMPLETE, TrialState.PRUNED] if include_pruned else [TrialState.COMPLETE]
+    by_id = {s.study_id: s for s in studies}
+    rows = st.top_trials([s.study_id for s in studies], metric=first.objective_metric,
+                         direction=first.direction or Direction.MINIMIZE if first.objective_metric else None,
+                         limit=top, states=states)
+    return [trial_row(by_id[t.study_id], t) for t in rows]
+
+
+def study_rows(st: Store, pattern: str | None = None) -> list[dict[str, Any]]:
+    out = []
+    for s in st.list_studies(pattern):
+        counts = st.study_counts(s.study_id)
+        best = st.top_trials([s.study_id], metric=s.objective_metric, direction=s.direction, limit=1,
+                             states=[TrialState.COMPLETE]) if s.objective_metric else []
+        out.append({
+            "name": s.name,
+            "strategy": s.strategy,
+            "status": s.status.value,
+            "trials_complete": counts.get(TrialState.COMPLETE, 0),
+            "trials_pruned": counts.get(TrialState.PRUNED, 0),
+            "trials_failed": counts.get(TrialState.FAILED, 0),
+            "trials_running": counts.get(TrialState.RUNNING, 0),
+            "trials_interrupted": counts.get(TrialState.INTERRUPTED, 0),
+            "budget": s.budget_trials,
+            "objective": s.objective_metric,
+            "direction": s.direction.value if s.direction else None,
+            "best_objective": best[0].objective if best else None,
+            "updated_at": _iso(s.updated_at),
+            "tags": dict(s.tags),
+        })
+    return out

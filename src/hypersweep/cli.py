@@ -1,0 +1,331 @@
+"""The ``hypersweep`` command: a thin shell over :mod:`hypersweep.api`.
+
+Each command parses its arguments, makes one API call and renders the result. Errors from the
+``HypersweepError`` tree become one clear message and the exit code of their branch; no traceback
+for a user mistake.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from hypersweep import api
+from hypersweep.errors import HypersweepError
+
+__all__ = ["main"]
+
+_err = Console(stderr=True, highlight=False)
+_out = Console(highlight=False)
+
+STORE_HELP = "Store URL (default: $HYPERSWEEP_STORE, else sqlite:///hypersweep.db)."
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _emit_rows(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str], title: str | None = None) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    flat = [_flat_row(r) for r in rows]
+    cols = list(columns) if columns else (list(flat[0]) if flat else [])
+    for r in flat:  # params/metrics columns that vary per row
+        cols.extend(k for k in r if k not in cols)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        for r in flat:
+            w.writerow({k: "" if r.get(k) is None else r.get(k) for k in cols})
+        click.echo(buf.getvalue(), nl=False)
+        return
+    if fmt == "markdown":
+        click.echo("| " + " | ".join(cols) + " |")
+        click.echo("|" + "---|" * len(cols))
+        for r in flat:
+            click.echo("| " + " | ".join(_fmt(r.get(k)) for k in cols) + " |")
+        return
+    table = Table(title=title, show_lines=False)
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for r in flat:
+        table.add_row(*(_fmt(r.get(k)) for k in cols))
+    _out.print(table)
+
+
+def _flat_row(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if k in ("params", "metrics") and isinstance(v, dict):
+            for kk, vv in v.items():
+                out[f"{k}.{kk}"] = vv
+        elif isinstance(v, dict):
+            out[k] = ",".join(f"{a}={b}" for a, b in v.items())
+        else:
+            out[k] = v
+    return out
+
+
+class _ProgressView:
+    """Live progress: trials done/failed/running, best so far, elapsed and ETA."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live: Live | None = None
+        self._last_line = 0.0
+
+    def render(self, p: api.Progress) -> Table:
+        t = Table.grid(padding=(0, 2))
+        budget = f"/{p.budget}" if p.budget else ""
+        t.add_row(
+            f"[bold]{p.study}[/]",
+            f"done {p.finished}{budget} (pruned {p.pruned})",
+            f"[red]failed {p.failed}[/]",
+            f"running {p.running}",
+            f"elapsed {_duration(p.elapsed_s)}",
+            f"ETA {_duration(p.eta_s)}",
+        )
+        if p.best_value is not None:
+            params = ", ".join(f"{k}={_fmt(v)}" for k, v in (p.best_params or {}).items())
+            t.add_row("best", f"{p.best_value:.6g} (trial {p.best_number})", params)
+        return t
+
+    def __call__(self, p: api.Progress) -> None:
+        if self.quiet:
+            now = time.monotonic()
+            if now - self._last_line > 30:
+                self._last_line = now
+                _err.print(f"{p.study}: {p.finished}/{p.budget or '-'} done, {p.failed} failed, "
+                           f"{p.running} running, best {_fmt(p.best_value)}")
+            return
+        if self.live is None:
+            self.live = Live(self.render(p), console=_err, refresh_per_second=5, transient=False)
+            self.live.start()
+        else:
+            self.live.update(self.render(p))
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+def _print_result(res: api.RunResult, quiet: bool) -> None:
+    s = res.summary
+    p = s.progress
+    _err.print(
+        f"[bold]{res.study.name}[/]: {s.reason.value}; status {s.status.value}; "
+        f"{p.complete} complete, {p.pruned} pruned, {p.failed} failed (store {res.store_url})"
+    )
+    for note in s.notes:
+        _err.print(f"note: {note}")
+    if s.status.value == "interrupted" and s.reason.name in ("TIMEOUT", "STOPPED"):
+        _err.print(f"resume with: hypersweep resume {res.study.name}")
+    if res.top:
+        _emit_rows(res.top, "table", ["number", "objective", "params", "duration_s"],
+                   title=f"top {len(res.top)} of {res.study.name}")
+        _err.print(f"more: hypersweep leaderboard {res.study.name} --top 50")
+
+
+def _run_with_progress(quiet: bool, fn: Callable[[Callable[[api.Progress], None]], api.RunResult]) -> None:
+    view = _ProgressView(quiet)
+    try:
+        res = fn(view)
+    finally:
+        view.close()
+    _print_result(res, quiet)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="hypersweep")
+def cli() -> None:
+    """hypersweep: hyperparameter sweeps from YAML on Ray, tracked in a shared SQL store.
+
+    Start with `hypersweep validate SPEC.yaml`, then `hypersweep run SPEC.yaml`.
+    """
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--store", help=STORE_HELP)
+@click.option("--name", help="Study name (default: the file's `name`, else its stem).")
+@click.option("--trials", type=click.IntRange(min=0), help="Finished trials wanted (sets budget.trials).")
+@click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
+@click.option("--seed", type=int, help="Study seed (default: the file's, else drawn and recorded).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a spec key for this run, value parsed as YAML (repeatable).")
+@click.option("--executor", type=click.Choice(["ray", "local"]), default="ray", show_default=True)
+@click.option("--address", help="Ray cluster address (default: start a local Ray).")
+@click.option("--dry-run", is_flag=True, help="Print what would run; record nothing.")
+@click.option("--quiet", is_flag=True, help="No live display; a line every 30 s (for CI logs).")
+def run(spec: str, store: str | None, name: str | None, trials: int | None, parallel: int | None,
+        seed: int | None, overrides: tuple[str, ...], executor: str, address: str | None, dry_run: bool,
+        quiet: bool) -> None:
+    """Run the sweep in SPEC (or resume its study), ending with a leaderboard."""
+    if dry_run:
+        plan = api.dry_run(spec, overrides=overrides, trials=trials, seed=seed)
+        _out.print(f"[bold]{plan['name']}[/]: {plan['strategy']}, budget {plan['budget'] or 'unlimited'}; "
+                   f"first {len(plan['points'])} of {plan['total_points']} points (nothing recorded)")
+        for i, point in enumerate(plan["points"]):
+            _out.print(f"  {i:>4}  " + ", ".join(f"{k}={_fmt(v)}" for k, v in point.items()))
+        return
+    _run_with_progress(quiet, lambda view: api.run_sweep(
+        spec, store=store, name=name, trials=trials, parallel=parallel, seed=seed, overrides=overrides,
+        executor=executor, address=address, on_progress=view))
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--store", help=STORE_HELP)
+@click.option("--trials", type=click.IntRange(min=0), help="New total of finished trials.")
+@click.option("--retry-failed", is_flag=True, help="Rerun every failed trial's params once more.")
+@click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
+@click.option("--executor", type=click.Choice(["ray", "local"]), default="ray", show_default=True)
+@click.option("--address", help="Ray cluster address (default: start a local Ray).")
+@click.option("--quiet", is_flag=True, help="No live display.")
+def resume(name: str, store: str | None, trials: int | None, retry_failed: bool, parallel: int | None,
+           executor: str, address: str | None, quiet: bool) -> None:
+    """Continue study NAME until its budget is met; nothing is lost or counted twice."""
+    _run_with_progress(quiet, lambda view: api.resume_sweep(
+        name, store=store, trials=trials, retry_failed=retry_failed, parallel=parallel, executor=executor,
+        address=address, on_progress=view))
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--store", help=STORE_HELP)
+def stop(name: str, store: str | None) -> None:
+    """Ask NAME's driver to stop: running trials finish, then it exits (resumable)."""
+    api.stop_sweep(name, store=store)
+    _err.print(f"asked the driver of {name!r} to stop; running trials finish first")
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key.")
+def validate(spec: str, fmt: str, overrides: tuple[str, ...]) -> None:
+    """Check SPEC and print the normalised sweep: strategy, objective, parameters, grid size."""
+    from hypersweep.spec import load_spec
+
+    s = load_spec(spec, overrides)
+    summary = s.summary()
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2, default=str))
+        return
+    obj = summary.get("objective")
+    _out.print(f"[bold]{summary['name']}[/] ({summary['format']} format) is valid")
+    _out.print(f"  strategy:  {summary['strategy']}")
+    _out.print(f"  objective: {obj['goal'] if obj and 'goal' in obj else ''} {obj['metric'] if obj else '(none)'}"
+               if obj else "  objective: (none)")
+    if summary.get("grid_size") is not None:
+        _out.print(f"  grid size: {summary['grid_size']}")
+    table = Table(title="parameters")
+    for c in ("name", "distribution", "arguments", "when"):
+        table.add_column(c)
+    for p in summary.get("parameters", []):
+        args = p.get("args") or {}
+        table.add_row(p.get("name", ""), p.get("distribution", ""),
+                      ", ".join(f"{k}={_fmt(v)}" for k, v in args.items()),
+                      ", ".join(f"{k} in {v}" for k, v in (p.get("when") or {}).items()))
+    _out.print(table)
+    for w in summary.get("warnings", []):
+        _err.print(f"[yellow]warning:[/] {w}")
+
+
+@cli.command()
+@click.option("--store", help=STORE_HELP)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.argument("pattern", required=False)
+def studies(store: str | None, fmt: str, pattern: str | None) -> None:
+    """List studies: strategy, status, progress against the budget, best objective."""
+    with api.open(store) as st:
+        rows = api.study_rows(st, pattern)
+    cols = ["name", "strategy", "status", "trials_complete", "trials_pruned", "trials_failed",
+            "trials_running", "budget", "best_objective", "updated_at"]
+    _emit_rows(rows, fmt, cols)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("--store", help=STORE_HELP)
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--include-pruned", is_flag=True, help="Rank pruned trials too (by their last value).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
+              show_default=True)
+def leaderboard(names: tuple[str, ...], store: str | None, top: int, include_pruned: bool, fmt: str) -> None:
+    """Best trials of one or more studies (NAME may be a glob such as 'digits-*')."""
+    with api.open(store) as st:
+        rows = api.leaderboard_rows(st, list(names), top=top, include_pruned=include_pruned)
+    _emit_rows(rows, fmt, ["study", "number", "state", "objective", "duration_s"])
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the native sweep format (for editor validation)."""
+    from hypersweep.spec import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
+@cli.group()
+def db() -> None:
+    """Manage the tracking store."""
+
+
+@db.command("upgrade")
+@click.option("--store", help=STORE_HELP)
+def db_upgrade(store: str | None) -> None:
+    """Migrate the store's schema to this release (creates a new store at the latest revision)."""
+    from hypersweep.store import mask_url, upgrade_store
+
+    url = api.resolve_store_url(store)
+    upgrade_store(url)
+    _err.print(f"store {mask_url(url)} is at the latest schema revision")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: map the error tree to exit codes, never a traceback for a user mistake."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.Abort:
+        _err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+    except HypersweepError as e:
+        _err.print(f"error: {e}", markup=False)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        _err.print("interrupted: running trials were marked interrupted; the study is resumable")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""JSON Schema (Draft 2020-12) of the native sweep-file format, for editors (``hypersweep schema``).
+
+It mirrors the validators in ``_native``/``_sections``; rules a JSON Schema cannot say (low < high, `when`
+references, file checks) are enforced by ``load_spec`` only. A unit test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypersweep.spec._sections import EARLY_STOPPING_OPTIONS
+
+__all__ = ["json_schema"]
+
+_DURATION = {
+    "description": "seconds, or a duration such as 30m, 1h30m, 10s, 2h",
+    "anyOf": [
+        {"type": "number", "exclusiveMinimum": 0},
+        {
+            "type": "string",
+            "pattern": r"^\s*(\d+(\.\d+)?\s*d)?\s*(\d+(\.\d+)?\s*h)?\s*(\d+(\.\d+)?\s*m)?\s*(\d+(\.\d+)?\s*s)?\s*$",
+        },
+    ],
+}
+_WHEN = {
+    "type": "object",
+    "description": "active only when every named parameter (declared above) has one of the given values",
+    "minProperties": 1,
+    "additionalProperties": {},
+}
+_NUMERIC: dict[str, dict[str, Any]] = {
+    "low": {"type": "number"},
+    "high": {"type": "number"},
+    "log": {"type": "boolean", "default": False},
+    "step": {"type": "number", "exclusiveMinimum": 0},
+    "when": {"$ref": "#/$defs/when"},
+}
+
+
+def _param_schemas() -> list[dict[str, Any]]:
+    int_props = copy.deepcopy(_NUMERIC)
+    for key in ("low", "high", "step"):
+        int_props[key]["type"] = "integer"
+    return [
+        {
+            "title": "float",
+            "type": "object",
+            "required": ["type", "low", "high"],
+            "properties": {"type": {"const": "float"}, **copy.deepcopy(_NUMERIC)},
+            "additionalProperties": False,
+        },
+        {
+            "title": "int",
+            "type": "object",
+            "required": ["type", "low", "high"],
+            "properties": {"type": {"const": "int"}, **int_props},
+            "additionalProperties": False,
+        },
+        {
+            "title": "categorical",
+            "type": "object",
+            "required": ["values"],
+            "properties": {
+                "type": {"const": "categorical"},
+                "values": {"type": "array", "minItems": 1},
+                "when": {"$ref": "#/$defs/when"},
+            },
+            "additionalProperties": False,
+        },
+        {
+            "title": "constant",
+            "type": "object",
+            "required": ["value"],
+            "properties": {"type": {"const": "constant"}, "value": {}, "when": {"$ref": "#/$defs/when"}},
+            "additionalProperties": False,
+        },
+    ]
+
+
+def _strategy() -> dict[str, Any]:
+    tpe_opts = {
+        "n_startup_trials": {"type": "integer", "minimum": 0},
+        "n_ei_candidates": {"type": "integer", "minimum": 1},
+        "multivariate": {"type": "boolean"},
+        "constant_liar": {"type": "boolean"},
+        "group": {"type": "boolean"},
+        "consider_endpoints": {"type": "boolean"},
+        "prior_weight": {"type": "number", "exclusiveMinimum": 0},
+        "warm_start": {
+            "description": "studies whose trials seed the sampler",
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+        },
+    }
+    return {
+        "description": "default: tpe with an objective, random without",
+        "anyOf": [
+            {"enum": ["grid", "random", "tpe"]},
+            {
+                "type": "object",
+                "required": ["name"],
+                "properties": {"name": {"const": "tpe"}, **tpe_opts},
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "required": ["name"],
+                "properties": {"name": {"enum": ["grid", "random"]}},
+                "additionalProperties": False,
+            },
+        ],
+    }
+
+
+def _early_stopping() -> dict[str, Any]:
+    option_schema = {
+        "warmup_steps": {"type": "integer", "minimum": 0},
+        "startup_trials": {"type": "integer", "minimum": 0},
+        "min_resource": {"type": "integer", "minimum": 1},
+        "max_resource": {"anyOf": [{"type": "integer", "minimum": 1}, {"const": "auto"}]},
+        "reduction_factor": {"type": "integer", "minimum": 2},
+    }
+    variants: list[dict[str, Any]] = [{"enum": list(EARLY_STOPPING_OPTIONS)}]
+    for kind, keys in EARLY_STOPPING_OPTIONS.items():
+        variants.append(
+            {
+                "type": "object",
+                "required": ["type"],
+                "properties": {"type": {"const": kind}, **{k: option_schema[k] for k in keys}},
+                "additionalProperties": False,
+            }
+        )
+    return {"anyOf": variants}
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the native sweep-file format (a fresh dict each call)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://hypersweep.dev/schema/sweep.json",
+        "title": "hypersweep sweep file",
+        "description": "A hypersweep sweep file (native format). W&B sweep configs (with `method:`) are read too.",
+        "type": "object",
+        "required": ["parameters", "trial"],
+        "additionalProperties": False,
+        "$defs": {"when": _WHEN, "duration": _DURATION, "parameter": {"anyOf": _param_schemas()}},
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "description": "study name; default: the file's stem"},
+            "description": {"type": "string"},
+            "objective": {
+                "type": "object",
+                "required": ["metric"],
+                "properties": {
+                    "metric": {"type": "string", "minLength": 1},
+                    "goal": {"enum": ["minimize", "maximize"], "default": "minimize"},
+                    "target": {"type": "number", "description": "finish once a complete trial reaches it"},
+                },
+                "additionalProperties": False,
+            },
+            "strategy": _strategy(),
+            "seed": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "default: drawn at random, then recorded",
+            },
+            "budget": {
+                "type": "object",
+                "properties": {
+                    "trials": {"type": "integer", "minimum": 1},
+                    "parallel": {"type": "integer", "minimum": 1},
+                    "max_failures": {"type": "integer", "minimum": 0},
+                    "retries": {"type": "integer", "minimum": 0, "default": 0},
+                    "timeout": {"$ref": "#/$defs/duration"},
+                },
+                "additionalProperties": False,
+            },
+            "trial": {
+                "type": "object",
+                "properties": {
+                    "function": {
+                        "type": "string",
+                        "pattern": r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$",
+                    },
+                    "command": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": ["string", "number", "boolean"]},
+                        "description": "argv template: {name} placeholders, {{ }} escapes, W&B ${macros}",
+                    },
+                    "timeout": {"$ref": "#/$defs/duration"},
+                    "env": {"type": "object", "additionalProperties": {"type": ["string", "number"]}},
+                    "wandb": {"enum": ["capture", "off"], "default": "off"},
+                    "data": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                },
+                "oneOf": [{"required": ["function"]}, {"required": ["command"]}],
+                "additionalProperties": False,
+            },
+            "resources": {
+                "type": "object",
+                "properties": {
+                    "cpus": {"type": "number", "minimum": 0, "default": 1},
+                    "gpus": {"type": "number", "minimum": 0, "default": 0},
+                    "accelerator_type": {"type": "string"},
+                    "custom": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+                },
+                "additionalProperties": False,
+            },
+            "early_stopping": _early_stopping(),
+            "parameters": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "additionalProperties": {"$ref": "#/$defs/parameter"},
+            },
+            "enqueue": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "param sets to try first",
+            },
+            "monitoring": {
+                "anyOf": [
+                    {"type": "boolean"},
+                    {"type": "object", "properties": {"interval": {"$ref": "#/$defs/duration"}}},
+                ]
+            },
+            "artifacts": {"type": "object", "properties": {"root": {"type": "string"}}},
+        },
+    }

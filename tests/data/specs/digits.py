@@ -1,0 +1,2 @@
+def train_svc(params):
+    return 1.0

@@ -1,0 +1,1 @@
+"""A stand-in training script for the spec tests (never run)."""

@@ -1,0 +1,241 @@
+"""The sweep engine on a real local Ray (one cluster for the session) and a real SQLite store."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from hypersweep import api
+from hypersweep.errors import FailureBudgetExceeded, InsufficientResourcesError
+from hypersweep.records import StudyStatus, TrialState
+
+pytestmark = pytest.mark.usefixtures("ray_session")
+
+
+def _trials(url, name):
+    with api.open(url) as st:
+        study = st.get_study(name)
+        return study, st.get_trials(study.study_id)
+
+
+def test_grid_runs_every_point_exactly_once_with_parallel_trials(make_sweep, store_url):
+    path = make_sweep("""
+        name: grid
+        objective: {metric: score, goal: maximize}
+        strategy: grid
+        budget: {parallel: 2}
+        trial: {function: "fns:grid_fn"}
+        parameters:
+          a: {type: categorical, values: [1, 2, 3]}
+          b: {type: int, low: 0, high: 3, step: 1}
+    """)
+    res = api.run_sweep(path, store=store_url)
+    assert res.status is StudyStatus.FINISHED
+    study, trials = _trials(store_url, "grid")
+    assert sorted(t.number for t in trials) == list(range(12))
+    points = sorted((t.params["a"], t.params["b"]) for t in trials)
+    assert points == sorted(itertools.product([1, 2, 3], [0, 1, 2, 3]))
+    assert all(t.state is TrialState.COMPLETE for t in trials)
+    assert all(t.objective == t.params["a"] * 10 + t.params["b"] for t in trials)
+    assert res.top[0]["params"] == {"a": 3, "b": 3}
+    assert trials[0].environment_id is not None and trials[0].worker_host
+
+
+def test_same_seed_gives_same_params_and_trial_seeds(make_sweep, store_url):
+    text = """
+        objective: {metric: loss, goal: minimize}
+        strategy: random
+        seed: 42
+        budget: {trials: 8, parallel: 2}
+        trial: {function: "fns:quadratic"}
+        parameters:
+          x: {type: float, low: -10, high: 10}
+    """
+    path = make_sweep(text)
+    api.run_sweep(path, store=store_url, name="r1")
+    api.run_sweep(path, store=store_url, name="r2")
+    _, t1 = _trials(store_url, "r1")
+    _, t2 = _trials(store_url, "r2")
+    assert [t.params for t in t1] == [t.params for t in t2]
+    assert [t.seed for t in t1] == [t.seed for t in t2]
+    # the trial saw the seed the store recorded
+    assert all(t.metrics["seed"] == t.seed for t in t1)
+    assert len({t.params["x"] for t in t1}) == 8
+
+
+def test_a_raising_trial_is_recorded_failed_and_the_sweep_goes_on(make_sweep, store_url):
+    path = make_sweep("""
+        name: raising
+        objective: {metric: loss, goal: minimize}
+        strategy: grid
+        budget: {parallel: 2}
+        trial: {function: "fns:raises"}
+        parameters:
+          x: {type: categorical, values: [0.1, 0.9, 0.2, 0.3]}
+    """)
+    res = api.run_sweep(path, store=store_url)
+    _, trials = _trials(store_url, "raising")
+    failed = [t for t in trials if t.state is TrialState.FAILED]
+    assert len(failed) == 1 and failed[0].params == {"x": 0.9}
+    assert "ValueError: x too large" in failed[0].error
+    assert "Traceback" in failed[0].error
+    assert sum(t.state is TrialState.COMPLETE for t in trials) == 3
+    assert res.summary.progress.failed == 1
+
+
+@pytest.mark.parametrize("fn, words", [("segfault", "worker process died"), ("exits", "worker process died")])
+def test_a_crashing_worker_fails_the_trial_after_one_retry(make_sweep, store_url, fn, words):
+    path = make_sweep(f"""
+        name: crash
+        objective: {{metric: loss, goal: minimize}}
+        strategy: grid
+        budget: {{parallel: 2}}
+        trial: {{function: "fns:{fn}"}}
+        parameters:
+          x: {{type: categorical, values: [0.1, 0.9, 0.2]}}
+    """)
+    api.run_sweep(path, store=store_url)
+    _, trials = _trials(store_url, "crash")
+    states = {t.params["x"]: t.state for t in trials}
+    assert states == {0.1: TrialState.COMPLETE, 0.9: TrialState.FAILED, 0.2: TrialState.COMPLETE}
+    failed = next(t for t in trials if t.state is TrialState.FAILED)
+    assert words in failed.error
+
+
+def test_missing_or_nan_objective_fails_the_trial(make_sweep, store_url):
+    for fn in ("no_objective", "nan_objective"):
+        path = make_sweep(f"""
+            name: {fn}
+            objective: {{metric: loss, goal: minimize}}
+            strategy: grid
+            budget: {{max_failures: 5}}
+            trial: {{function: "fns:{fn}"}}
+            parameters:
+              x: {{type: categorical, values: [1]}}
+        """)
+        api.run_sweep(path, store=store_url)
+        _, trials = _trials(store_url, fn)
+        assert trials[0].state is TrialState.FAILED
+        assert "loss" in trials[0].error
+
+
+def test_median_pruning_stops_bad_function_trials(make_sweep, store_url):
+    path = make_sweep("""
+        name: prune-fn
+        objective: {metric: loss, goal: minimize}
+        strategy: grid
+        budget: {parallel: 1}
+        trial: {function: "fns:curve"}
+        early_stopping: {type: median, warmup_steps: 2, startup_trials: 3}
+        parameters:
+          quality: {type: categorical, values: [2.0, 1.5, 1.0, 0.001, 0.002]}
+    """)
+    api.run_sweep(path, store=store_url)
+    study, trials = _trials(store_url, "prune-fn")
+    by_q = {t.params["quality"]: t for t in trials}
+    assert all(by_q[q].state is TrialState.COMPLETE for q in (2.0, 1.5, 1.0))
+    assert by_q[0.001].state is TrialState.PRUNED and by_q[0.002].state is TrialState.PRUNED
+    with api.open(store_url) as st:
+        hist = st.get_history(by_q[0.001].trial_id)
+    assert 3 <= len(hist) < 20  # stopped early, its history kept
+    assert by_q[0.001].objective == pytest.approx(hist[-1].value)
+
+
+def test_median_pruning_stops_bad_command_trials(make_sweep, store_url):
+    path = make_sweep("""
+        name: prune-cmd
+        objective: {metric: loss, goal: minimize}
+        strategy: grid
+        budget: {parallel: 1}
+        trial: {command: [python, curve_cmd.py, "{quality}"]}
+        early_stopping: {type: median, warmup_steps: 2, startup_trials: 2}
+        parameters:
+          quality: {type: categorical, values: [2.0, 1.0, 0.001]}
+    """)
+    api.run_sweep(path, store=store_url)
+    _, trials = _trials(store_url, "prune-cmd")
+    by_q = {t.params["quality"]: t for t in trials}
+    assert by_q[2.0].state is TrialState.COMPLETE and by_q[1.0].state is TrialState.COMPLETE
+    assert by_q[0.001].state is TrialState.PRUNED
+    assert '"step": 0' in by_q[2.0].log_tail
+
+
+def test_failure_budget_stops_the_sweep(make_sweep, store_url):
+    path = make_sweep("""
+        name: fail-budget
+        objective: {metric: loss, goal: minimize}
+        strategy: random
+        budget: {trials: 20, parallel: 1, max_failures: 2}
+        trial: {function: "fns:always_raises"}
+        parameters:
+          x: {type: float, low: 0, high: 1}
+    """)
+    with pytest.raises(FailureBudgetExceeded, match="max_failures=2"):
+        api.run_sweep(path, store=store_url)
+    study, trials = _trials(store_url, "fail-budget")
+    assert study.status is StudyStatus.INTERRUPTED
+    assert sum(t.state is TrialState.FAILED for t in trials) == 3
+
+
+def test_first_three_failures_with_the_same_error_stop_the_sweep(make_sweep, store_url):
+    path = make_sweep("""
+        name: first-three
+        objective: {metric: loss, goal: minimize}
+        strategy: random
+        budget: {trials: 50, parallel: 1}
+        trial: {function: "fns:always_raises"}
+        parameters:
+          x: {type: float, low: 0, high: 1}
+    """)
+    with pytest.raises(FailureBudgetExceeded, match="first 3 trials all failed") as exc:
+        api.run_sweep(path, store=store_url)
+    assert "broken trial function" in str(exc.value)
+    _, trials = _trials(store_url, "first-three")
+    assert len(trials) == 3
+
+
+def test_an_impossible_resource_request_fails_fast(make_sweep, store_url):
+    path = make_sweep("""
+        name: impossible
+        objective: {metric: loss, goal: minimize}
+        strategy: random
+        budget: {trials: 2}
+        trial: {function: "fns:quadratic"}
+        resources: {cpus: 1, gpus: 1, accelerator_type: H100}
+        parameters:
+          x: {type: float, low: 0, high: 1}
+    """)
+    with pytest.raises(InsufficientResourcesError, match="gpus: 1"):
+        api.run_sweep(path, store=store_url)
+    path = make_sweep("""
+        name: impossible2
+        objective: {metric: loss, goal: minimize}
+        strategy: random
+        budget: {trials: 2}
+        trial: {function: "fns:quadratic"}
+        resources: {cpus: 1, custom: {fast_disk: 1}}
+        parameters:
+          x: {type: float, low: 0, high: 1}
+    """, name="s2.yaml")
+    with pytest.raises(InsufficientResourcesError, match="fast_disk"):
+        api.run_sweep(path, store=store_url)
+
+
+def test_metric_target_ends_the_sweep(make_sweep, store_url):
+    path = make_sweep("""
+        name: target
+        objective: {metric: loss, goal: minimize}
+        strategy: grid
+        budget: {parallel: 1}
+        trial: {function: "fns:raises"}
+        parameters:
+          x: {type: categorical, values: [0.4, 0.05, 0.3, 0.2, 0.1]}
+    """)
+    # native files put the target under objective
+    path.write_text(path.read_text().replace("goal: minimize}", "goal: minimize, target: 0.06}"))
+    res = api.run_sweep(path, store=store_url)
+    assert res.summary.reason.name == "TARGET"
+    assert res.status is StudyStatus.FINISHED
+    _, trials = _trials(store_url, "target")
+    assert len([t for t in trials if t.state is TrialState.COMPLETE]) == 2

@@ -1,0 +1,77 @@
+"""Trial functions used by the integration tests."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import time
+
+import hypersweep
+
+
+def quadratic(params: dict) -> dict:
+    x = params["x"]
+    return {"loss": (x - 3.0) ** 2, "seed": float(hypersweep.trial_seed())}
+
+
+def grid_fn(params: dict) -> dict:
+    time.sleep(0.05)
+    return {"score": float(params["a"]) * 10 + float(params["b"])}
+
+
+def raises(params: dict) -> dict:
+    if params["x"] > 0.5:
+        raise ValueError("x too large for this model")
+    return {"loss": params["x"]}
+
+
+def always_raises(params: dict) -> dict:
+    raise RuntimeError("broken trial function")
+
+
+def segfault(params: dict) -> dict:
+    if params["x"] > 0.5:
+        ctypes.string_at(0)  # segmentation fault
+    return {"loss": params["x"]}
+
+
+def exits(params: dict) -> dict:
+    if params["x"] > 0.5:
+        os._exit(3)
+    return {"loss": params["x"]}
+
+
+def no_objective(params: dict) -> dict:
+    return {"other": 1.0}
+
+
+def nan_objective(params: dict) -> dict:
+    return {"loss": math.nan}
+
+
+def curve(params: dict) -> dict:
+    """A learning curve: 'good' trials improve, 'bad' ones stay flat and high; median pruning stops them."""
+    quality = params["quality"]
+    value = 1.0
+    for step in range(20):
+        value = 1.0 / (1 + step * quality)
+        hypersweep.report(step, loss=value)
+        time.sleep(0.03)
+    return {"loss": value}
+
+
+def sleeper(params: dict) -> dict:
+    time.sleep(params.get("sleep", 0.5))
+    return {"loss": params["x"]}
+
+
+def gpu_probe(params: dict) -> dict:
+    time.sleep(0.5)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    info = hypersweep.current_trial()
+    return {"loss": float(info.number), "n_visible": float(len([v for v in visible.split(",") if v]))}
+
+
+def env_reader(params: dict) -> dict:
+    return {"loss": float(os.environ.get("HS_TEST_OFFSET", "0")) + params["x"]}
