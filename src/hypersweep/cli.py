@@ -238,8 +238,7 @@ def validate(spec: str, fmt: str, overrides: tuple[str, ...]) -> None:
     obj = summary.get("objective")
     _out.print(f"[bold]{summary['name']}[/] ({summary['format']} format) is valid")
     _out.print(f"  strategy:  {summary['strategy']}")
-    _out.print(f"  objective: {obj['goal'] if obj and 'goal' in obj else ''} {obj['metric'] if obj else '(none)'}"
-               if obj else "  objective: (none)")
+    _out.print(f"  objective: {obj['direction']} {obj['metric']}" if obj else "  objective: (none)")
     if summary.get("grid_size") is not None:
         _out.print(f"  grid size: {summary['grid_size']}")
     table = Table(title="parameters")
