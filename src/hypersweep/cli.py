@@ -26,7 +26,7 @@ from hypersweep.errors import HypersweepError
 __all__ = ["main"]
 
 _err = Console(stderr=True, highlight=False)
-_out = Console(highlight=False)
+_out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 STORE_HELP = "Store URL (default: $HYPERSWEEP_STORE, else sqlite:///hypersweep.db)."
 
@@ -39,6 +39,15 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _cell(v: Any) -> str:
+    """Compact table cell: 4 significant digits, timestamps to the second."""
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, str) and len(v) >= 19 and v[4] == "-" and v[10] == "T":
+        return v[:19].replace("T", " ")
+    return _fmt(v)
+
+
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -46,15 +55,30 @@ def _duration(seconds: float | None) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-def _emit_rows(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str], title: str | None = None) -> None:
+def _columns(flat: list[dict[str, Any]], columns: Sequence[str]) -> list[str]:
+    """The given columns, with "params" and "metrics" expanded to every params.X / metrics.X present."""
+    if not columns:
+        cols: list[str] = []
+        for r in flat:
+            cols.extend(k for k in r if k not in cols)
+        return cols
+    cols = []
+    for c in columns:
+        if c in ("params", "metrics"):
+            for r in flat:
+                cols.extend(k for k in r if k.startswith(c + ".") and k not in cols)
+        else:
+            cols.append(c)
+    return cols
+
+
+def _emit_rows(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str] = (), title: str | None = None) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, default=str))
         return
     flat = [_flat_row(r) for r in rows]
-    cols = list(columns) if columns else (list(flat[0]) if flat else [])
-    for r in flat:  # params/metrics columns that vary per row
-        cols.extend(k for k in r if k not in cols)
     if fmt == "csv":
+        cols = _columns(flat, ())
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
@@ -62,6 +86,7 @@ def _emit_rows(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str], tit
             w.writerow({k: "" if r.get(k) is None else r.get(k) for k in cols})
         click.echo(buf.getvalue(), nl=False)
         return
+    cols = _columns(flat, columns)
     if fmt == "markdown":
         click.echo("| " + " | ".join(cols) + " |")
         click.echo("|" + "---|" * len(cols))
@@ -70,9 +95,9 @@ def _emit_rows(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str], tit
         return
     table = Table(title=title, show_lines=False)
     for c in cols:
-        table.add_column(c, overflow="fold")
+        table.add_column(c.removeprefix("params.").removeprefix("metrics."), overflow="fold")
     for r in flat:
-        table.add_row(*(_fmt(r.get(k)) for k in cols))
+        table.add_row(*(_cell(r.get(k)) for k in cols))
     _out.print(table)
 
 
@@ -130,6 +155,7 @@ class _ProgressView:
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
+            _err.print()
 
 
 def _print_result(res: api.RunResult, quiet: bool) -> None:
@@ -262,9 +288,15 @@ def studies(store: str | None, fmt: str, pattern: str | None) -> None:
     """List studies: strategy, status, progress against the budget, best objective."""
     with api.open(store) as st:
         rows = api.study_rows(st, pattern)
-    cols = ["name", "strategy", "status", "trials_complete", "trials_pruned", "trials_failed",
-            "trials_running", "budget", "best_objective", "updated_at"]
-    _emit_rows(rows, fmt, cols)
+    if fmt == "table":
+        for r in rows:
+            r["done"] = f"{r['trials_complete'] + r['trials_pruned']}/{r['budget'] if r['budget'] is not None else '-'}"
+        cols = ["name", "strategy", "status", "done", "trials_pruned", "trials_failed", "trials_running",
+                "best_objective", "updated_at"]
+        _emit_rows([{k.removeprefix("trials_"): v for k, v in r.items()} for r in rows], fmt,
+                   [c.removeprefix("trials_") for c in cols])
+        return
+    _emit_rows(rows, fmt)
 
 
 @cli.command()
@@ -278,7 +310,9 @@ def leaderboard(names: tuple[str, ...], store: str | None, top: int, include_pru
     """Best trials of one or more studies (NAME may be a glob such as 'digits-*')."""
     with api.open(store) as st:
         rows = api.leaderboard_rows(st, list(names), top=top, include_pruned=include_pruned)
-    _emit_rows(rows, fmt, ["study", "number", "state", "objective", "duration_s"])
+    multi = len(names) > 1 or any(c in n for n in names for c in "*?[")
+    cols = (["study"] if multi else []) + ["number", "state", "objective", "params", "metrics", "duration_s"]
+    _emit_rows(rows, fmt, cols)
 
 
 @cli.command()

@@ -118,8 +118,11 @@ class RayExecutor(Executor):
                 kwargs["address"] = address
                 if working_dir:
                     kwargs["runtime_env"] = {"working_dir": working_dir}
-            elif num_cpus is not None:
-                kwargs["num_cpus"] = num_cpus
+            else:
+                # a Ray started here is private to this driver and listens on this machine only
+                os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+                if num_cpus is not None:
+                    kwargs["num_cpus"] = num_cpus
             try:
                 ray.init(**kwargs)
             except (ConnectionError, ValueError, RuntimeError) as e:
@@ -131,7 +134,7 @@ class RayExecutor(Executor):
         self._hub: Any = None
         self._handler: ReportHandler | None = None
         self._channel = _RayChannel(None)
-        self._remote_cache: dict[ResourceRequest, Any] = {}
+        self._remote_cache: dict[tuple[Any, ...], Any] = {}
         self._last_drain = 0.0
 
     # -- resources ------------------------------------------------------------------------------------
@@ -173,7 +176,8 @@ class RayExecutor(Executor):
 
     # -- tasks ----------------------------------------------------------------------------------------
     def _remote(self, request: ResourceRequest) -> Any:
-        fn = self._remote_cache.get(request)
+        cache_key = (request.cpus, request.gpus, request.accelerator_type, tuple(sorted(request.custom.items())))
+        fn = self._remote_cache.get(cache_key)
         if fn is None:
             opts: dict[str, Any] = {"num_cpus": request.cpus, "num_gpus": request.gpus}
             if request.accelerator_type:
@@ -181,7 +185,7 @@ class RayExecutor(Executor):
             if request.custom:
                 opts["resources"] = dict(request.custom)
             fn = _run_trial.options(**opts)
-            self._remote_cache[request] = fn
+            self._remote_cache[cache_key] = fn
         return fn
 
     def submit(self, key: int, payload: Callable[[Any], Any], request: ResourceRequest,
