@@ -67,7 +67,7 @@ def sleeper(params: dict) -> dict:
 
 
 def gpu_probe(params: dict) -> dict:
-    time.sleep(0.5)
+    time.sleep(2.5)
     visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
     info = hypersweep.current_trial()
     return {"loss": float(info.number), "n_visible": float(len([v for v in visible.split(",") if v]))}
