@@ -75,3 +75,24 @@ def gpu_probe(params: dict) -> dict:
 
 def env_reader(params: dict) -> dict:
     return {"loss": float(os.environ.get("HS_TEST_OFFSET", "0")) + params["x"]}
+
+
+def flaky(params: dict) -> dict:
+    """Fails while a file named fail.flag is in the working directory (the sweep's folder)."""
+    if os.path.exists("fail.flag"):
+        raise RuntimeError("flag file present")
+    return {"loss": params["x"]}
+
+
+def fails_once(params: dict) -> dict:
+    """Fails the first time each params are seen, then succeeds (a marker file per params)."""
+    marker = f"seen-{params['x']}"
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("transient failure")
+    return {"loss": params["x"]}
+
+
+def slow_identity(params: dict) -> dict:
+    time.sleep(params.get("sleep", 0.2))
+    return {"loss": float(params["x"]), "x_seen": float(params["x"])}
