@@ -83,12 +83,17 @@ def test_driver_killed_at_random_moments_then_resumed_runs_every_point_once(make
     name = f"kill-{uuid.uuid4().hex[:8]}"
     path = make_sweep(GRID.format(name=name))
     rng = random.Random(1234)
+    seen = 0
     for _ in range(3):
         proc = subprocess.Popen(_cli("run", str(path), "--store", url, "--executor", "local", "--quiet"),
                                 env=ENV, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.5, 3.5))
+        # kill at a random moment once the driver is at work (trials in flight or between trials)
+        _wait_for(url, name, lambda s, c: sum(c.values()) > seen and s.status is StudyStatus.RUNNING, timeout=90)
+        time.sleep(rng.uniform(0.1, 1.5))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        with api.open(url) as st:
+            seen = sum(st.study_counts(st.get_study(name).study_id).values())
     study, trials = _trials(url, name)
     assert study.status is StudyStatus.RUNNING  # a dead driver's lease, not yet expired
     assert sum(t.state.is_finished for t in trials) < 12
