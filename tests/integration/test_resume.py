@@ -51,7 +51,7 @@ GRID = """
     trial: {{function: "fns:slow_identity"}}
     parameters:
       x: {{type: int, low: 0, high: 11, step: 1}}
-      sleep: {{value: 0.15}}
+      sleep: {{value: 0.4}}
 """
 
 
@@ -88,7 +88,7 @@ def test_driver_killed_at_random_moments_then_resumed_runs_every_point_once(make
         proc = subprocess.Popen(_cli("run", str(path), "--store", url, "--executor", "local", "--quiet"),
                                 env=ENV, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # kill at a random moment once the driver is at work (trials in flight or between trials)
-        _wait_for(url, name, lambda s, c: sum(c.values()) > seen and s.status is StudyStatus.RUNNING, timeout=90)
+        _wait_for(url, name, lambda s, c: sum(c.values()) > seen and s.status is StudyStatus.RUNNING, timeout=120)
         time.sleep(rng.uniform(0.1, 1.5))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
