@@ -316,6 +316,143 @@ def leaderboard(names: tuple[str, ...], store: str | None, top: int, include_pru
 
 
 @cli.command()
+@click.argument("name")
+@click.argument("number", type=int)
+@click.option("--store", help=STORE_HELP)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def show(name: str, number: int, store: str | None, fmt: str) -> None:
+    """Everything recorded about trial NUMBER of study NAME."""
+    from hypersweep._inspect import show_trial, sparkline
+
+    with api.open(store) as st:
+        row = show_trial(st, name, number)
+    if fmt == "json":
+        click.echo(json.dumps(row, indent=2, default=str))
+        return
+    _out.print(f"[bold]{row['study']}[/] trial {row['number']}: {row['state']}, objective {_fmt(row['objective'])}, "
+               f"seed {row['seed']}")
+    _out.print(f"  started {row['started_at']}  duration {_fmt(row['duration_s'])} s  host {row['worker_host']}"
+               f"  node {row['ray_node_id'] or '-'}  gpus {','.join(row['gpu_ids']) or '-'}")
+    if row["retry_of"] is not None:
+        _out.print(f"  reruns the params of trial {row['retry_of']}")
+    if row["retried_by"]:
+        _out.print(f"  its params ran again as trial(s) {', '.join(map(str, row['retried_by']))}")
+    table = Table(title="params and final metrics")
+    table.add_column("name")
+    table.add_column("value")
+    table.add_column("history")
+    for k, v in row["params"].items():
+        table.add_row(f"params.{k}", _fmt(v), "")
+    for k, v in row["metrics"].items():
+        series = [p["value"] for p in row["history"].get(k, [])]
+        table.add_row(f"metrics.{k}", _fmt(v), f"{sparkline(series)} ({len(series)} steps)" if series else "")
+    for k, pts in row["system_metrics"].items():
+        series = [p["value"] for p in pts]
+        table.add_row(k, _fmt(series[-1]) if series else "-", sparkline(series))
+    _out.print(table)
+    env = row["environment"]
+    if env:
+        pk = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
+        _out.print(f"  environment: {env['python']}; {env['os']}; {env['cpu']} x{env['cpu_count']}; "
+                   f"GPUs {[g.get('name') for g in env['gpus']] or 'none'}; CUDA {env['cuda'] or '-'}")
+        _out.print(f"  packages: {pk}")
+    for a in row["artifacts"]:
+        _out.print(f"  artifact {a['name']}: {a['uri']} ({a['size']} bytes, sha256 {a['sha256'][:12]}...)")
+    if row["error"]:
+        _out.print("[red]error:[/]")
+        _out.print(row["error"], markup=False, highlight=False)
+    if row["log_tail"] and row["state"] == "failed":
+        _out.print("[bold]log tail:[/]")
+        _out.print("\n".join(row["log_tail"].splitlines()[-30:]), markup=False, highlight=False)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--store", help=STORE_HELP)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: NAME.FORMAT).")
+def export(name: str, store: str | None, fmt: str, out: str | None) -> None:
+    """Write every trial of NAME with params, metrics and an environment summary."""
+    from hypersweep._inspect import export_study
+
+    with api.open(store) as st:
+        path = export_study(st, name, out or f"{name}.{fmt}", fmt)
+    _err.print(f"wrote {path}")
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...")
+@click.option("--store", help=STORE_HELP)
+def tag(name: str, pairs: tuple[str, ...], store: str | None) -> None:
+    """Set tags on study NAME (KEY= with no value removes a tag)."""
+    from hypersweep._manage import tag_study
+
+    tags = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or not key:
+            raise click.UsageError(f"tags are KEY=VALUE, got {p!r}")
+        tags[key] = value
+    with api.open(store) as st:
+        study = tag_study(st, name, tags)
+    _err.print(f"{study.name}: " + ", ".join(f"{k}={v}" for k, v in study.tags.items()))
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("text")
+@click.option("--store", help=STORE_HELP)
+def note(name: str, text: str, store: str | None) -> None:
+    """Attach a note to study NAME (replaces the previous one)."""
+    from hypersweep._manage import note_study
+
+    with api.open(store) as st:
+        note_study(st, name, text)
+
+
+@cli.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--store", help=STORE_HELP)
+def rename(old: str, new: str, store: str | None) -> None:
+    """Rename a study (refused while a driver runs it)."""
+    from hypersweep._manage import rename_study
+
+    with api.open(store) as st:
+        rename_study(st, old, new)
+    _err.print(f"renamed {old!r} to {new!r}")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--store", help=STORE_HELP)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete(name: str, store: str | None, yes: bool) -> None:
+    """Delete a study and all its trials (refused while a driver runs it)."""
+    from hypersweep._manage import delete_study
+
+    with api.open(store) as st:
+        st.get_study(name)
+        if not yes and not click.confirm(f"delete study {name!r} and all its trials?", default=False):
+            raise click.exceptions.Abort()
+        n = delete_study(st, name)
+    _err.print(f"deleted {name!r} ({n} trials)")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--store", help=STORE_HELP)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="The HTML file to write.")
+def report(name: str, store: str | None, out: str) -> None:
+    """Write a self-contained HTML report of study NAME (plots, leaderboard, environment)."""
+    from hypersweep._report import write_report
+
+    path = write_report(name, out, store=store)
+    _err.print(f"wrote {path}")
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of the native sweep format (for editor validation)."""
     from hypersweep.spec import json_schema
