@@ -30,7 +30,9 @@ def train_sgd(params: dict) -> dict:
     seed = hypersweep.seed_everything()
     X, y = _data()
     X_tr, X_val, y_tr, y_val = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
-    model = SGDClassifier(alpha=params["alpha"], loss=params["loss"], learning_rate="optimal", random_state=seed)
+    model = SGDClassifier(
+        alpha=params["alpha"], loss=params["loss"], learning_rate="optimal", random_state=seed
+    )
     classes = np.unique(y)
     acc = 0.0
     for epoch in range(params.get("epochs", 10)):

@@ -32,6 +32,7 @@ from hypersweep.trial._seed import seed_everything
 if TYPE_CHECKING:
     from hypersweep._frames import leaderboard, studies, trials
     from hypersweep.api import RunResult, resume_sweep, run_sweep, stop_sweep
+    from hypersweep._report import write_report
     from hypersweep.spec import SweepSpec, load_spec
 
 __version__ = "0.1.0"
@@ -68,6 +69,7 @@ __all__ = [
     "studies",
     "trial_seed",
     "trials",
+    "write_report",
 ]
 
 _LAZY = {
@@ -80,6 +82,7 @@ _LAZY = {
     "leaderboard": "hypersweep._frames",
     "studies": "hypersweep._frames",
     "trials": "hypersweep._frames",
+    "write_report": "hypersweep._report",
 }
 
 

@@ -27,8 +27,13 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df.convert_dtypes(dtype_backend="numpy_nullable") if len(df) else df
 
 
-def leaderboard(names: str | Sequence[str], *, store: str | None = None, top: int | None = 10,
-                include_pruned: bool = False) -> pd.DataFrame:
+def leaderboard(
+    names: str | Sequence[str],
+    *,
+    store: str | None = None,
+    top: int | None = 10,
+    include_pruned: bool = False,
+) -> pd.DataFrame:
     """Ranked trials of one or more studies (names may be globs), params and metrics as columns."""
     names = [names] if isinstance(names, str) else list(names)
     with api.open(store) as st:

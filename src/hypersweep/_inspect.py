@@ -88,8 +88,12 @@ def export_study(st: Store, name: str, out: str | os.PathLike[str], fmt: str) ->
         if t.environment_id is not None:
             if t.environment_id not in envs:
                 envs[t.environment_id] = st.get_environment(t.environment_id).summary()
-            flat.update({f"env.{k}": (str(v) if isinstance(v, list) else v)
-                         for k, v in envs[t.environment_id].items()})
+            flat.update(
+                {
+                    f"env.{k}": (str(v) if isinstance(v, list) else v)
+                    for k, v in envs[t.environment_id].items()
+                }
+            )
         rows.append(flat)
     df = pd.DataFrame(rows)
     path = Path(out)
@@ -105,5 +109,3 @@ def export_study(st: Store, name: str, out: str | os.PathLike[str], fmt: str) ->
     else:
         raise UsageError(f"unknown export format {fmt!r}: use csv, parquet or json")
     return path
-
-

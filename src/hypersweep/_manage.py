@@ -17,7 +17,9 @@ def _refuse_if_live(st: Store, study: StudyRecord, what: str) -> None:
         raise StudyLockedError(
             f"cannot {what} study {study.name!r}: a driver is running it (host {lease.host}, pid {lease.pid}); "
             f"stop it first with `hypersweep stop {study.name}`",
-            host=lease.host, pid=lease.pid)
+            host=lease.host,
+            pid=lease.pid,
+        )
 
 
 def tag_study(st: Store, name: str, tags: Mapping[str, str]) -> StudyRecord:

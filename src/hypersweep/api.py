@@ -175,8 +175,9 @@ def _start_engine(
         ex = make_executor(executor, address=address, working_dir=study.workdir)
         try:
             r = spec.resources
-            fit = ex.check_resources(ResourceRequest(float(r.cpus), float(r.gpus), r.accelerator_type,
-                                                     dict(r.custom)))
+            fit = ex.check_resources(
+                ResourceRequest(float(r.cpus), float(r.gpus), r.accelerator_type, dict(r.custom))
+            )
             opts = EngineOptions(
                 trials=trials,
                 parallel=max(1, parallel or spec.budget.parallel or fit),
@@ -230,7 +231,11 @@ def run_sweep(
             study = None
         if study is not None:
             _check_resume(study, spec, seed)
-            budget = _budget_trials(spec, trials) if trials is not None or spec.budget.trials else study.budget_trials
+            budget = (
+                _budget_trials(spec, trials)
+                if trials is not None or spec.budget.trials
+                else study.budget_trials
+            )
             study = st.update_study(study.study_id, budget_trials=budget)
         else:
             commit, dirty, diff_hash = _git_info(spec.workdir)
@@ -261,9 +266,17 @@ def run_sweep(
                 )
             except StudyExistsError:  # another driver created it a moment ago
                 study = st.get_study(study_name)
-        summary = _start_engine(st, spec, study, trials=study.budget_trials, parallel=parallel,
-                                executor=executor, address=address, retry_failed=False,
-                                on_progress=on_progress)
+        summary = _start_engine(
+            st,
+            spec,
+            study,
+            trials=study.budget_trials,
+            parallel=parallel,
+            executor=executor,
+            address=address,
+            retry_failed=False,
+            on_progress=on_progress,
+        )
         return _result(st, study, summary)
 
 
@@ -291,9 +304,17 @@ def resume_sweep(
         spec = parse_spec(study.spec_text, file=study.spec_path, workdir=study.workdir, check_files=False)
         if trials is not None:
             study = st.update_study(study.study_id, budget_trials=trials)
-        summary = _start_engine(st, spec, study, trials=study.budget_trials, parallel=parallel,
-                                executor=executor, address=address, retry_failed=retry_failed,
-                                on_progress=on_progress)
+        summary = _start_engine(
+            st,
+            spec,
+            study,
+            trials=study.budget_trials,
+            parallel=parallel,
+            executor=executor,
+            address=address,
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+        )
         return _result(st, study, summary)
 
 
@@ -304,8 +325,14 @@ def stop_sweep(name: str, *, store: str | None = None) -> StudyRecord:
         return st.update_study(study.study_id, stop_requested=True)
 
 
-def dry_run(path: str | os.PathLike[str], *, overrides: Sequence[str] = (), trials: int | None = None,
-            seed: int | None = None, limit: int = 20) -> dict[str, Any]:
+def dry_run(
+    path: str | os.PathLike[str],
+    *,
+    overrides: Sequence[str] = (),
+    trials: int | None = None,
+    seed: int | None = None,
+    limit: int = 20,
+) -> dict[str, Any]:
     """What ``run`` would do, without recording anything: grid points or the first suggestions."""
     from hypersweep.strategies import make_strategy
 
@@ -319,8 +346,13 @@ def dry_run(path: str | os.PathLike[str], *, overrides: Sequence[str] = (), tria
         strategy = make_strategy(spec, seed if seed is not None else (spec.seed or 0))
         strategy.load_history([])
         points = [dict(s.params) for s in strategy.ask(min(limit, budget or limit))]
-    return {"name": spec.name, "strategy": spec.strategy.name, "budget": budget, "points": points[:limit],
-            "total_points": len(points)}
+    return {
+        "name": spec.name,
+        "strategy": spec.strategy.name,
+        "budget": budget,
+        "points": points[:limit],
+        "total_points": len(points),
+    }
 
 
 # -- read side -----------------------------------------------------------------------------------------
@@ -333,7 +365,9 @@ def trial_row(study: StudyRecord, t: TrialRecord) -> dict[str, Any]:
         "study": study.name,
         "number": t.number,
         "state": t.state.value,
-        "params": flatten(t.params) if any(isinstance(v, Mapping) for v in t.params.values()) else dict(t.params),
+        "params": flatten(t.params)
+        if any(isinstance(v, Mapping) for v in t.params.values())
+        else dict(t.params),
         "metrics": dict(t.metrics),
         "objective": t.objective,
         "seed": t.seed,
@@ -367,9 +401,13 @@ def leaderboard_rows(
     first = studies[0]
     states = [TrialState.COMPLETE, TrialState.PRUNED] if include_pruned else [TrialState.COMPLETE]
     by_id = {s.study_id: s for s in studies}
-    rows = st.top_trials([s.study_id for s in studies], metric=first.objective_metric,
-                         direction=first.direction or Direction.MINIMIZE if first.objective_metric else None,
-                         limit=top, states=states)
+    rows = st.top_trials(
+        [s.study_id for s in studies],
+        metric=first.objective_metric,
+        direction=first.direction or Direction.MINIMIZE if first.objective_metric else None,
+        limit=top,
+        states=states,
+    )
     return [trial_row(by_id[t.study_id], t) for t in rows]
 
 
@@ -377,22 +415,33 @@ def study_rows(st: Store, pattern: str | None = None) -> list[dict[str, Any]]:
     out = []
     for s in st.list_studies(pattern):
         counts = st.study_counts(s.study_id)
-        best = st.top_trials([s.study_id], metric=s.objective_metric, direction=s.direction, limit=1,
-                             states=[TrialState.COMPLETE]) if s.objective_metric else []
-        out.append({
-            "name": s.name,
-            "strategy": s.strategy,
-            "status": s.status.value,
-            "trials_complete": counts.get(TrialState.COMPLETE, 0),
-            "trials_pruned": counts.get(TrialState.PRUNED, 0),
-            "trials_failed": counts.get(TrialState.FAILED, 0),
-            "trials_running": counts.get(TrialState.RUNNING, 0),
-            "trials_interrupted": counts.get(TrialState.INTERRUPTED, 0),
-            "budget": s.budget_trials,
-            "objective": s.objective_metric,
-            "direction": s.direction.value if s.direction else None,
-            "best_objective": best[0].objective if best else None,
-            "updated_at": _iso(s.updated_at),
-            "tags": dict(s.tags),
-        })
+        best = (
+            st.top_trials(
+                [s.study_id],
+                metric=s.objective_metric,
+                direction=s.direction,
+                limit=1,
+                states=[TrialState.COMPLETE],
+            )
+            if s.objective_metric
+            else []
+        )
+        out.append(
+            {
+                "name": s.name,
+                "strategy": s.strategy,
+                "status": s.status.value,
+                "trials_complete": counts.get(TrialState.COMPLETE, 0),
+                "trials_pruned": counts.get(TrialState.PRUNED, 0),
+                "trials_failed": counts.get(TrialState.FAILED, 0),
+                "trials_running": counts.get(TrialState.RUNNING, 0),
+                "trials_interrupted": counts.get(TrialState.INTERRUPTED, 0),
+                "budget": s.budget_trials,
+                "objective": s.objective_metric,
+                "direction": s.direction.value if s.direction else None,
+                "best_objective": best[0].objective if best else None,
+                "updated_at": _iso(s.updated_at),
+                "tags": dict(s.tags),
+            }
+        )
     return out

@@ -72,7 +72,9 @@ def _columns(flat: list[dict[str, Any]], columns: Sequence[str]) -> list[str]:
     return cols
 
 
-def _emit_rows(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str] = (), title: str | None = None) -> None:
+def _emit_rows(
+    rows: list[dict[str, Any]], fmt: str, columns: Sequence[str] = (), title: str | None = None
+) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -143,8 +145,10 @@ class _ProgressView:
             now = time.monotonic()
             if now - self._last_line > 30:
                 self._last_line = now
-                _err.print(f"{p.study}: {p.finished}/{p.budget or '-'} done, {p.failed} failed, "
-                           f"{p.running} running, best {_fmt(p.best_value)}")
+                _err.print(
+                    f"{p.study}: {p.finished}/{p.budget or '-'} done, {p.failed} failed, "
+                    f"{p.running} running, best {_fmt(p.best_value)}"
+                )
             return
         if self.live is None:
             self.live = Live(self.render(p), console=_err, refresh_per_second=5, transient=False)
@@ -170,8 +174,12 @@ def _print_result(res: api.RunResult, quiet: bool) -> None:
     if s.status.value == "interrupted" and s.reason.name in ("TIMEOUT", "STOPPED"):
         _err.print(f"resume with: hypersweep resume {res.study.name}")
     if res.top:
-        _emit_rows(res.top, "table", ["number", "objective", "params", "duration_s"],
-                   title=f"top {len(res.top)} of {res.study.name}")
+        _emit_rows(
+            res.top,
+            "table",
+            ["number", "objective", "params", "duration_s"],
+            title=f"top {len(res.top)} of {res.study.name}",
+        )
         _err.print(f"more: hypersweep leaderboard {res.study.name} --top 50")
 
 
@@ -200,26 +208,55 @@ def cli() -> None:
 @click.option("--trials", type=click.IntRange(min=0), help="Finished trials wanted (sets budget.trials).")
 @click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
 @click.option("--seed", type=int, help="Study seed (default: the file's, else drawn and recorded).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a spec key for this run, value parsed as YAML (repeatable).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a spec key for this run, value parsed as YAML (repeatable).",
+)
 @click.option("--executor", type=click.Choice(["ray", "local"]), default="ray", show_default=True)
 @click.option("--address", help="Ray cluster address (default: start a local Ray).")
 @click.option("--dry-run", is_flag=True, help="Print what would run; record nothing.")
 @click.option("--quiet", is_flag=True, help="No live display; a line every 30 s (for CI logs).")
-def run(spec: str, store: str | None, name: str | None, trials: int | None, parallel: int | None,
-        seed: int | None, overrides: tuple[str, ...], executor: str, address: str | None, dry_run: bool,
-        quiet: bool) -> None:
+def run(
+    spec: str,
+    store: str | None,
+    name: str | None,
+    trials: int | None,
+    parallel: int | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    executor: str,
+    address: str | None,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
     """Run the sweep in SPEC (or resume its study), ending with a leaderboard."""
     if dry_run:
         plan = api.dry_run(spec, overrides=overrides, trials=trials, seed=seed)
-        _out.print(f"[bold]{plan['name']}[/]: {plan['strategy']}, budget {plan['budget'] or 'unlimited'}; "
-                   f"first {len(plan['points'])} of {plan['total_points']} points (nothing recorded)")
+        _out.print(
+            f"[bold]{plan['name']}[/]: {plan['strategy']}, budget {plan['budget'] or 'unlimited'}; "
+            f"first {len(plan['points'])} of {plan['total_points']} points (nothing recorded)"
+        )
         for i, point in enumerate(plan["points"]):
             _out.print(f"  {i:>4}  " + ", ".join(f"{k}={_fmt(v)}" for k, v in point.items()))
         return
-    _run_with_progress(quiet, lambda view: api.run_sweep(
-        spec, store=store, name=name, trials=trials, parallel=parallel, seed=seed, overrides=overrides,
-        executor=executor, address=address, on_progress=view))
+    _run_with_progress(
+        quiet,
+        lambda view: api.run_sweep(
+            spec,
+            store=store,
+            name=name,
+            trials=trials,
+            parallel=parallel,
+            seed=seed,
+            overrides=overrides,
+            executor=executor,
+            address=address,
+            on_progress=view,
+        ),
+    )
 
 
 @cli.command()
@@ -231,12 +268,30 @@ def run(spec: str, store: str | None, name: str | None, trials: int | None, para
 @click.option("--executor", type=click.Choice(["ray", "local"]), default="ray", show_default=True)
 @click.option("--address", help="Ray cluster address (default: start a local Ray).")
 @click.option("--quiet", is_flag=True, help="No live display.")
-def resume(name: str, store: str | None, trials: int | None, retry_failed: bool, parallel: int | None,
-           executor: str, address: str | None, quiet: bool) -> None:
+def resume(
+    name: str,
+    store: str | None,
+    trials: int | None,
+    retry_failed: bool,
+    parallel: int | None,
+    executor: str,
+    address: str | None,
+    quiet: bool,
+) -> None:
     """Continue study NAME until its budget is met; nothing is lost or counted twice."""
-    _run_with_progress(quiet, lambda view: api.resume_sweep(
-        name, store=store, trials=trials, retry_failed=retry_failed, parallel=parallel, executor=executor,
-        address=address, on_progress=view))
+    _run_with_progress(
+        quiet,
+        lambda view: api.resume_sweep(
+            name,
+            store=store,
+            trials=trials,
+            retry_failed=retry_failed,
+            parallel=parallel,
+            executor=executor,
+            address=address,
+            on_progress=view,
+        ),
+    )
 
 
 @cli.command()
@@ -272,9 +327,12 @@ def validate(spec: str, fmt: str, overrides: tuple[str, ...]) -> None:
         table.add_column(c)
     for p in summary.get("parameters", []):
         args = p.get("args") or {}
-        table.add_row(p.get("name", ""), p.get("distribution", ""),
-                      ", ".join(f"{k}={_fmt(v)}" for k, v in args.items()),
-                      ", ".join(f"{k} in {v}" for k, v in (p.get("when") or {}).items()))
+        table.add_row(
+            p.get("name", ""),
+            p.get("distribution", ""),
+            ", ".join(f"{k}={_fmt(v)}" for k, v in args.items()),
+            ", ".join(f"{k} in {v}" for k, v in (p.get("when") or {}).items()),
+        )
     _out.print(table)
     for w in summary.get("warnings", []):
         _err.print(f"[yellow]warning:[/] {w}")
@@ -282,7 +340,9 @@ def validate(spec: str, fmt: str, overrides: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.option("--store", help=STORE_HELP)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
 @click.argument("pattern", required=False)
 def studies(store: str | None, fmt: str, pattern: str | None) -> None:
     """List studies: strategy, status, progress against the budget, best objective."""
@@ -290,11 +350,25 @@ def studies(store: str | None, fmt: str, pattern: str | None) -> None:
         rows = api.study_rows(st, pattern)
     if fmt == "table":
         for r in rows:
-            r["done"] = f"{r['trials_complete'] + r['trials_pruned']}/{r['budget'] if r['budget'] is not None else '-'}"
-        cols = ["name", "strategy", "status", "done", "trials_pruned", "trials_failed", "trials_running",
-                "best_objective", "updated_at"]
-        _emit_rows([{k.removeprefix("trials_"): v for k, v in r.items()} for r in rows], fmt,
-                   [c.removeprefix("trials_") for c in cols])
+            r["done"] = (
+                f"{r['trials_complete'] + r['trials_pruned']}/{r['budget'] if r['budget'] is not None else '-'}"
+            )
+        cols = [
+            "name",
+            "strategy",
+            "status",
+            "done",
+            "trials_pruned",
+            "trials_failed",
+            "trials_running",
+            "best_objective",
+            "updated_at",
+        ]
+        _emit_rows(
+            [{k.removeprefix("trials_"): v for k, v in r.items()} for r in rows],
+            fmt,
+            [c.removeprefix("trials_") for c in cols],
+        )
         return
     _emit_rows(rows, fmt)
 
@@ -304,8 +378,13 @@ def studies(store: str | None, fmt: str, pattern: str | None) -> None:
 @click.option("--store", help=STORE_HELP)
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--include-pruned", is_flag=True, help="Rank pruned trials too (by their last value).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "markdown"]),
+    default="table",
+    show_default=True,
+)
 def leaderboard(names: tuple[str, ...], store: str | None, top: int, include_pruned: bool, fmt: str) -> None:
     """Best trials of one or more studies (NAME may be a glob such as 'digits-*')."""
     with api.open(store) as st:
@@ -329,10 +408,14 @@ def show(name: str, number: int, store: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(row, indent=2, default=str))
         return
-    _out.print(f"[bold]{row['study']}[/] trial {row['number']}: {row['state']}, objective {_fmt(row['objective'])}, "
-               f"seed {row['seed']}")
-    _out.print(f"  started {row['started_at']}  duration {_fmt(row['duration_s'])} s  host {row['worker_host']}"
-               f"  node {row['ray_node_id'] or '-'}  gpus {','.join(row['gpu_ids']) or '-'}")
+    _out.print(
+        f"[bold]{row['study']}[/] trial {row['number']}: {row['state']}, objective {_fmt(row['objective'])}, "
+        f"seed {row['seed']}"
+    )
+    _out.print(
+        f"  started {row['started_at']}  duration {_fmt(row['duration_s'])} s  host {row['worker_host']}"
+        f"  node {row['ray_node_id'] or '-'}  gpus {','.join(row['gpu_ids']) or '-'}"
+    )
     if row["retry_of"] is not None:
         _out.print(f"  reruns the params of trial {row['retry_of']}")
     if row["retried_by"]:
@@ -353,8 +436,10 @@ def show(name: str, number: int, store: str | None, fmt: str) -> None:
     env = row["environment"]
     if env:
         pk = ", ".join(f"{k} {v}" for k, v in env["packages"].items())
-        _out.print(f"  environment: {env['python']}; {env['os']}; {env['cpu']} x{env['cpu_count']}; "
-                   f"GPUs {[g.get('name') for g in env['gpus']] or 'none'}; CUDA {env['cuda'] or '-'}")
+        _out.print(
+            f"  environment: {env['python']}; {env['os']}; {env['cpu']} x{env['cpu_count']}; "
+            f"GPUs {[g.get('name') for g in env['gpus']] or 'none'}; CUDA {env['cuda'] or '-'}"
+        )
         _out.print(f"  packages: {pk}")
     for a in row["artifacts"]:
         _out.print(f"  artifact {a['name']}: {a['uri']} ({a['size']} bytes, sha256 {a['sha256'][:12]}...)")
@@ -369,7 +454,9 @@ def show(name: str, number: int, store: str | None, fmt: str) -> None:
 @cli.command()
 @click.argument("name")
 @click.option("--store", help=STORE_HELP)
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), default="csv", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), default="csv", show_default=True
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: NAME.FORMAT).")
 def export(name: str, store: str | None, fmt: str, out: str | None) -> None:
     """Write every trial of NAME with params, metrics and an environment summary."""

@@ -139,8 +139,9 @@ class Engine:
         self._objective = spec.objective.metric if spec.objective is not None else None
         self._direction = spec.objective.direction if spec.objective is not None else None
         r = spec.resources
-        self._request = ResourceRequest(cpus=float(r.cpus), gpus=float(r.gpus),
-                                        accelerator_type=r.accelerator_type, custom=dict(r.custom))
+        self._request = ResourceRequest(
+            cpus=float(r.cpus), gpus=float(r.gpus), accelerator_type=r.accelerator_type, custom=dict(r.custom)
+        )
         self._sync = getattr(spec.early_stopping, "type", "none") != "none" and self._objective is not None
         self._inflight: dict[int, _InFlight] = {}
         self._ready: collections.deque[Suggestion] = collections.deque()
@@ -158,8 +159,12 @@ class Engine:
     def _load(self) -> Progress:
         trials = self.store.get_trials(self.study.study_id)
         need_history = self._sync
-        history = [HistoryTrial(t, self.store.get_history(t.trial_id) if need_history and t.state.is_finished else ())
-                   for t in trials]
+        history = [
+            HistoryTrial(
+                t, self.store.get_history(t.trial_id) if need_history and t.state.is_finished else ()
+            )
+            for t in trials
+        ]
         self.strategy.load_history(history)
         prog = Progress(study=self.study.name, budget=self.opt.trials)
         rerun_of = {t.retry_of for t in trials if t.retry_of is not None}
@@ -178,11 +183,12 @@ class Engine:
         for t in trials:
             if t.trial_id in rerun_of:
                 continue
-            if t.state is TrialState.INTERRUPTED:
+            if (
+                t.state is TrialState.INTERRUPTED
+                or t.state is TrialState.FAILED
+                and (self.opt.retry_failed or self._attempts.get(params_key(t.params), 0) <= self.opt.retries)
+            ):
                 self._reruns.append((t.params, t.trial_id))
-            elif t.state is TrialState.FAILED:
-                if self.opt.retry_failed or self._attempts.get(params_key(t.params), 0) <= self.opt.retries:
-                    self._reruns.append((t.params, t.trial_id))
         for params in getattr(self.spec, "enqueue", ()) or ():
             flat = dict(params)
             if params_key(flat) not in seen:
@@ -191,7 +197,9 @@ class Engine:
         prog._finished_at_start = prog.finished
         return prog
 
-    def _track_best(self, prog: Progress, value: float | None, params: Mapping[str, Any], number: int | None) -> None:
+    def _track_best(
+        self, prog: Progress, value: float | None, params: Mapping[str, Any], number: int | None
+    ) -> None:
         if value is None or self._direction is None or not math.isfinite(value):
             return
         if prog.best_value is None or self._direction.better(value, prog.best_value):
@@ -234,12 +242,15 @@ class Engine:
                     last_reports = now
                 if now - last_beat >= HEARTBEAT_S:
                     last_beat = now
-                    if self.opt.lease_owner and not self.store.renew_lease(self.study.study_id, self.opt.lease_owner):
+                    if self.opt.lease_owner and not self.store.renew_lease(
+                        self.study.study_id, self.opt.lease_owner
+                    ):
                         raise StudyLockedError(
-                            f"study {self.study.name!r}: another driver took over the lease; this driver stops")
-                if now - last_poll >= POLL_STOP_S:
+                            f"study {self.study.name!r}: another driver took over the lease; this driver stops"
+                        )
+                if reason is None and now - last_poll >= POLL_STOP_S:
                     last_poll = now
-                    if reason is None and self.store.get_study_by_id(self.study.study_id).stop_requested:
+                    if self.store.get_study_by_id(self.study.study_id).stop_requested:
                         reason = StopReason.STOPPED
                 if self._on_progress is not None and now - last_progress >= 0.2:
                     last_progress = now
@@ -274,10 +285,19 @@ class Engine:
         if self.opt.max_failures is not None and self._failed_total > self.opt.max_failures:
             return StopReason.FAILURES
         first = self._run_failures[:FIRST_FAILS]
-        if self.opt.max_failures is None and len(first) == FIRST_FAILS and all(first) and len(set(first)) == 1:
+        if (
+            self.opt.max_failures is None
+            and len(first) == FIRST_FAILS
+            and all(first)
+            and len(set(first)) == 1
+        ):
             return StopReason.FAILURES
-        if (self.opt.target is not None and prog.best_value is not None and self._direction is not None
-                and not self._direction.better(self.opt.target, prog.best_value)):
+        if (
+            self.opt.target is not None
+            and prog.best_value is not None
+            and self._direction is not None
+            and not self._direction.better(self.opt.target, prog.best_value)
+        ):
             return StopReason.TARGET
         return None
 
@@ -302,8 +322,10 @@ class Engine:
         chosen = self._next_suggestions(n)
         if not chosen:
             return
-        news = [NewTrial(params=dict(s.params), seed=trial_seed(self.study.seed, s.params), retry_of=r)
-                for s, r in chosen]
+        news = [
+            NewTrial(params=dict(s.params), seed=trial_seed(self.study.seed, s.params), retry_of=r)
+            for s, r in chosen
+        ]
         records = self.store.create_trials(self.study.study_id, news)
         for (sugg, _), rec in zip(chosen, records, strict=True):
             self._inflight[rec.trial_id] = _InFlight(rec, sugg)
@@ -356,8 +378,12 @@ class Engine:
             out = self._outcome(fl, res.value)
         else:
             state = TrialState.INTERRUPTED if res.cancelled else TrialState.FAILED
-            out = TrialOutcome(trial_id=res.key, state=state, error=None if res.cancelled else res.reason,
-                               finished_at=datetime.now(UTC))
+            out = TrialOutcome(
+                trial_id=res.key,
+                state=state,
+                error=None if res.cancelled else res.reason,
+                finished_at=datetime.now(UTC),
+            )
         self.strategy.tell(fl.suggestion, out.state, out.objective)
         self._outcomes.append(out)
         if out.state is TrialState.COMPLETE:
@@ -436,9 +462,12 @@ class Engine:
     # -- the end ---------------------------------------------------------------------------------------
     def _summary(self, prog: Progress, reason: StopReason) -> RunSummary:
         met = self.opt.trials is not None and prog.finished >= self.opt.trials
-        if reason in (StopReason.BUDGET, StopReason.TARGET) or (reason is StopReason.EXHAUSTED and met):
-            status = StudyStatus.FINISHED
-        elif reason is StopReason.STOPPED and met:
+        if (
+            reason in (StopReason.BUDGET, StopReason.TARGET)
+            or (reason is StopReason.EXHAUSTED and met)
+            or reason is StopReason.STOPPED
+            and met
+        ):
             status = StudyStatus.FINISHED
         else:
             status = StudyStatus.INTERRUPTED
@@ -447,18 +476,23 @@ class Engine:
         if reason is StopReason.EXHAUSTED and not met and prog.failed:
             summary.notes.append(
                 f"{prog.failed} trial(s) failed; rerun their params with "
-                f"`hypersweep resume {self.study.name} --retry-failed`")
+                f"`hypersweep resume {self.study.name} --retry-failed`"
+            )
         if reason is StopReason.FAILURES:
             raise FailureBudgetExceeded(self._failure_message(prog, failures))
         return summary
 
     def _failure_message(self, prog: Progress, failures: Sequence[str]) -> str:
         if self.opt.max_failures is not None and self._failed_total > self.opt.max_failures:
-            head = (f"study {self.study.name!r} stopped: {self._failed_total} failed trials exceed "
-                    f"budget.max_failures={self.opt.max_failures}")
+            head = (
+                f"study {self.study.name!r} stopped: {self._failed_total} failed trials exceed "
+                f"budget.max_failures={self.opt.max_failures}"
+            )
         else:
-            head = (f"study {self.study.name!r} stopped: the first {FIRST_FAILS} trials all failed with the "
-                    "same error; fix the trial and resume")
+            head = (
+                f"study {self.study.name!r} stopped: the first {FIRST_FAILS} trials all failed with the "
+                "same error; fix the trial and resume"
+            )
         lines = [head, "failures:"] + [f"  {f}" for f in failures[:5]]
         lines.append(f"see one with `hypersweep leaderboard {self.study.name} --where \"state = 'failed'\"`")
         return "\n".join(lines)

@@ -29,8 +29,9 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
     """)
     env = dict(os.environ, RAY_AUTH_MODE="disabled")
     cmd = [sys.executable, "-m", "hypersweep.cli", "run", str(path), "--store", store_url, "--quiet"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            cwd=tmp_path)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+    )
     deadline = time.time() + 90
     while time.time() < deadline:  # wait until some trials finished and more are running
         time.sleep(0.5)
@@ -55,8 +56,14 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
     done_before = sum(t.state.is_finished for t in trials)
     assert done_before < 8
 
-    proc = subprocess.run([sys.executable, "-m", "hypersweep.cli", "resume", "ctrlc", "--store", store_url,
-                           "--quiet"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hypersweep.cli", "resume", "ctrlc", "--store", store_url, "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     with api.open(store_url) as st:
         study = st.get_study("ctrlc")

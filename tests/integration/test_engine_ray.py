@@ -208,7 +208,8 @@ def test_an_impossible_resource_request_fails_fast(make_sweep, store_url):
     """)
     with pytest.raises(InsufficientResourcesError, match="gpus: 1"):
         api.run_sweep(path, store=store_url)
-    path = make_sweep("""
+    path = make_sweep(
+        """
         name: impossible2
         objective: {metric: loss, goal: minimize}
         strategy: random
@@ -217,7 +218,9 @@ def test_an_impossible_resource_request_fails_fast(make_sweep, store_url):
         resources: {cpus: 1, custom: {fast_disk: 1}}
         parameters:
           x: {type: float, low: 0, high: 1}
-    """, name="s2.yaml")
+    """,
+        name="s2.yaml",
+    )
     with pytest.raises(InsufficientResourcesError, match="fast_disk"):
         api.run_sweep(path, store=store_url)
 

@@ -51,7 +51,9 @@ SCRIPT = textwrap.dedent(r"""
 
 
 def _max_overlap(rows):
-    events = sorted([(r["start"], 1) for r in rows] + [(r["end"], -1) for r in rows], key=lambda e: (e[0], e[1]))
+    events = sorted(
+        [(r["start"], 1) for r in rows] + [(r["end"], -1) for r in rows], key=lambda e: (e[0], e[1])
+    )
     cur = best = 0
     for _, d in events:
         cur += d
@@ -67,11 +69,16 @@ def test_gpu_trials_land_only_on_the_gpu_node_and_pack_by_fraction(tmp_path):
     shutil.copy(Path(__file__).parent / "trials" / "fns.py", tmp_path / "fns.py")
     url = f"sqlite:///{tmp_path / 'hs.db'}"
     env = dict(os.environ, RAY_AUTH_MODE="disabled")
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), url], capture_output=True, text=True,
-                          timeout=240, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path), url],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
     assert line, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = json.loads(line[len("RESULT "):])
+    out = json.loads(line[len("RESULT ") :])
     whole, half = out["whole"], out["half"]
     assert {r["node"] for r in whole + half} == {out["gpu_node"]}
     # gpus: 1 -> each trial sees exactly one GPU, at most two at once

@@ -85,10 +85,20 @@ def test_driver_killed_at_random_moments_then_resumed_runs_every_point_once(make
     rng = random.Random(1234)
     seen = 0
     for _ in range(3):
-        proc = subprocess.Popen(_cli("run", str(path), "--store", url, "--executor", "local", "--quiet"),
-                                env=ENV, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            _cli("run", str(path), "--store", url, "--executor", "local", "--quiet"),
+            env=ENV,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         # kill at a random moment once the driver is at work (trials in flight or between trials)
-        _wait_for(url, name, lambda s, c: sum(c.values()) > seen and s.status is StudyStatus.RUNNING, timeout=120)
+        _wait_for(
+            url,
+            name,
+            lambda s, c, seen=seen: sum(c.values()) > seen and s.status is StudyStatus.RUNNING,
+            timeout=120,
+        )
         time.sleep(rng.uniform(0.1, 1.5))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -98,8 +108,14 @@ def test_driver_killed_at_random_moments_then_resumed_runs_every_point_once(make
     assert study.status is StudyStatus.RUNNING  # a dead driver's lease, not yet expired
     assert sum(t.state.is_finished for t in trials) < 12
     # the dead driver held the lease on this host: it is taken over at once
-    proc = subprocess.run(_cli("resume", name, "--store", url, "--executor", "local", "--quiet"), env=ENV,
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        _cli("resume", name, "--store", url, "--executor", "local", "--quiet"),
+        env=ENV,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     study, _ = _check_exactly_once(url, name, list(range(12)))
     assert study.status is StudyStatus.FINISHED
@@ -128,8 +144,12 @@ def test_run_on_an_existing_study_resumes_or_refuses_a_conflicting_change(make_s
     with pytest.raises(ResumeConflictError, match="parameters") as exc:
         api.run_sweep(path, store=store_url, executor="local")
     assert "--name" in str(exc.value)
-    proc = subprocess.run(_cli("run", str(path), "--store", store_url, "--executor", "local"), env=ENV,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        _cli("run", str(path), "--store", store_url, "--executor", "local"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
@@ -144,18 +164,31 @@ def test_a_second_driver_is_refused_with_the_holders_host_and_pid(make_sweep, st
           x: {type: float, low: 0, high: 1}
           sleep: {value: 0.3}
     """)
-    proc = subprocess.Popen(_cli("run", str(path), "--store", store_url, "--executor", "local", "--quiet"),
-                            env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _cli("run", str(path), "--store", store_url, "--executor", "local", "--quiet"),
+        env=ENV,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_for(store_url, "held", lambda s, c: c.get(TrialState.COMPLETE, 0) >= 1)
         with pytest.raises(StudyLockedError) as exc:
             api.resume_sweep("held", store=store_url, executor="local")
         assert str(proc.pid) in str(exc.value)
-        second = subprocess.run(_cli("resume", "held", "--store", store_url, "--executor", "local"), env=ENV,
-                                capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            _cli("resume", "held", "--store", store_url, "--executor", "local"),
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 2 and str(proc.pid) in second.stderr
         # `stop` from another shell: the running trial finishes, the driver exits 0, resumable
-        stop = subprocess.run(_cli("stop", "held", "--store", store_url), env=ENV, capture_output=True, text=True)
+        stop = subprocess.run(
+            _cli("stop", "held", "--store", store_url), env=ENV, capture_output=True, text=True
+        )
         assert stop.returncode == 0
         proc.wait(timeout=30)
         assert proc.returncode == 0
@@ -190,7 +223,8 @@ def test_retries_and_retry_failed(make_sweep, store_url, tmp_path):
             assert by_id[t.retry_of].state is TrialState.FAILED and by_id[t.retry_of].params == t.params
 
     (tmp_path / "fail.flag").write_text("")
-    path2 = make_sweep("""
+    path2 = make_sweep(
+        """
         name: flaky
         objective: {metric: loss, goal: minimize}
         strategy: grid
@@ -198,7 +232,9 @@ def test_retries_and_retry_failed(make_sweep, store_url, tmp_path):
         trial: {function: "fns:flaky"}
         parameters:
           x: {type: categorical, values: [1, 2, 3]}
-    """, name="flaky.yaml")
+    """,
+        name="flaky.yaml",
+    )
     res = api.run_sweep(path2, store=store_url, executor="local")
     assert res.status is StudyStatus.INTERRUPTED and any("--retry-failed" in n for n in res.summary.notes)
     (tmp_path / "fail.flag").unlink()
@@ -227,7 +263,8 @@ def test_enqueued_params_run_first_and_timeout_interrupts(make_sweep, store_url)
     assert [t.params["x"] for t in trials[:2]] == [3.0, -1.5]
     assert trials[0].objective == 0.0
 
-    path = make_sweep("""
+    path = make_sweep(
+        """
         name: slow
         objective: {metric: loss, goal: minimize}
         strategy: random
@@ -236,7 +273,9 @@ def test_enqueued_params_run_first_and_timeout_interrupts(make_sweep, store_url)
         parameters:
           x: {type: float, low: 0, high: 1}
           sleep: {value: 1.0}
-    """, name="slow.yaml")
+    """,
+        name="slow.yaml",
+    )
     res = api.run_sweep(path, store=store_url)
     assert res.summary.reason.name == "TIMEOUT" and res.status is StudyStatus.INTERRUPTED
     _, trials = _trials(store_url, "slow")
@@ -256,8 +295,11 @@ def test_warm_start_feeds_other_studies_to_tpe(make_sweep, store_url):
         parameters:
           x: {{type: float, low: -10, high: 10}}
     """
-    api.run_sweep(make_sweep(base.format(name="src", strategy="random", n=30), "a.yaml"), store=store_url,
-                  executor="local")
+    api.run_sweep(
+        make_sweep(base.format(name="src", strategy="random", n=30), "a.yaml"),
+        store=store_url,
+        executor="local",
+    )
     warm = base.format(name="warm", strategy="{name: tpe, n_startup_trials: 10, warm_start: [src]}", n=5)
     api.run_sweep(make_sweep(warm, "b.yaml"), store=store_url, executor="local")
     _, trials = _trials(store_url, "warm")

@@ -27,8 +27,10 @@ def _spec(params_yaml: str, strategy: str = "random", extra: str = "", wandb: bo
     if wandb:
         text = f"method: {strategy}\nmetric: {{name: loss, goal: minimize}}\nprogram: x.py\n{extra}parameters:\n{params_yaml}"
     else:
-        text = (f"objective: {{metric: loss, goal: minimize}}\nstrategy: {strategy}\n"
-                f"trial: {{function: 'm:f'}}\n{extra}parameters:\n{params_yaml}")
+        text = (
+            f"objective: {{metric: loss, goal: minimize}}\nstrategy: {strategy}\n"
+            f"trial: {{function: 'm:f'}}\n{extra}parameters:\n{params_yaml}"
+        )
     return parse_spec(text, check_files=False)
 
 
@@ -48,7 +50,9 @@ def _ks(values, cdf):
 
 # -- native -------------------------------------------------------------------------------------------
 def test_native_float_uniform_and_log():
-    spec = _spec("  a: {type: float, low: -2, high: 3}\n  b: {type: float, low: 0.001, high: 10, log: true}\n")
+    spec = _spec(
+        "  a: {type: float, low: -2, high: 3}\n  b: {type: float, low: 0.001, high: 10, log: true}\n"
+    )
     pts = _sample(spec)
     a = [p["a"] for p in pts]
     b = [p["b"] for p in pts]
@@ -59,8 +63,10 @@ def test_native_float_uniform_and_log():
 
 
 def test_native_float_step_and_int():
-    spec = _spec("  a: {type: float, low: 0, high: 1, step: 0.25}\n  n: {type: int, low: 2, high: 5}\n"
-                 "  m: {type: int, low: 1, high: 1024, log: true}\n  k: {type: int, low: 0, high: 10, step: 5}\n")
+    spec = _spec(
+        "  a: {type: float, low: 0, high: 1, step: 0.25}\n  n: {type: int, low: 2, high: 5}\n"
+        "  m: {type: int, low: 1, high: 1024, log: true}\n  k: {type: int, low: 0, high: 10, step: 5}\n"
+    )
     pts = _sample(spec)
     assert {p["a"] for p in pts} == {0.0, 0.25, 0.5, 0.75, 1.0}
     assert {p["n"] for p in pts} == {2, 3, 4, 5}
@@ -81,9 +87,12 @@ def test_native_categorical_with_lists_and_constant():
 
 
 def test_conditional_params_are_absent_when_inactive():
-    spec = _spec("  model: {type: categorical, values: [svc, rf]}\n"
-                 "  C: {type: float, low: 0.1, high: 10, when: {model: svc}}\n"
-                 "  depth: {type: int, low: 1, high: 5, when: {model: rf}}\n", strategy="tpe")
+    spec = _spec(
+        "  model: {type: categorical, values: [svc, rf]}\n"
+        "  C: {type: float, low: 0.1, high: 10, when: {model: svc}}\n"
+        "  depth: {type: int, low: 1, high: 5, when: {model: rf}}\n",
+        strategy="tpe",
+    )
     for p in _sample(spec, n=60):
         if p["model"] == "svc":
             assert "C" in p and "depth" not in p
@@ -95,7 +104,11 @@ def test_conditional_params_are_absent_when_inactive():
 WANDB = {
     "uniform": ("{distribution: uniform, min: -1.0, max: 2.0}", stats.uniform(-1, 3).cdf, (-1, 2)),
     "log_uniform_values": ("{distribution: log_uniform_values, min: 0.001, max: 1.0}", None, (0.001, 1.0)),
-    "inv_log_uniform_values": ("{distribution: inv_log_uniform_values, min: 0.001, max: 1.0}", None, (0.001, 1.0)),
+    "inv_log_uniform_values": (
+        "{distribution: inv_log_uniform_values, min: 0.001, max: 1.0}",
+        None,
+        (0.001, 1.0),
+    ),
     "log_uniform": ("{distribution: log_uniform, min: -3, max: 0}", None, (math.exp(-3), 1.0)),
     "inv_log_uniform": ("{distribution: inv_log_uniform, min: 0, max: 3}", None, (math.exp(-3), 1.0)),
     "normal": ("{distribution: normal, mu: 1.0, sigma: 2.0}", stats.norm(1, 2).cdf, None),
@@ -117,12 +130,15 @@ def test_wandb_continuous_distributions_follow_their_cdf(name):
     assert _ks(vals, cdf) > 1e-3
 
 
-@pytest.mark.parametrize("dist, q, lo, hi", [
-    ("{distribution: q_uniform, min: 0.1, max: 1.0, q: 0.25}", 0.25, 0.1, 1.0),
-    ("{distribution: q_log_uniform_values, min: 1, max: 100, q: 5}", 5, 1, 100),
-    ("{distribution: q_normal, mu: 0, sigma: 3, q: 0.5}", 0.5, -math.inf, math.inf),
-    ("{distribution: q_beta, a: 2, b: 2, q: 0.1}", 0.1, 0, 1),
-])
+@pytest.mark.parametrize(
+    "dist, q, lo, hi",
+    [
+        ("{distribution: q_uniform, min: 0.1, max: 1.0, q: 0.25}", 0.25, 0.1, 1.0),
+        ("{distribution: q_log_uniform_values, min: 1, max: 100, q: 5}", 5, 1, 100),
+        ("{distribution: q_normal, mu: 0, sigma: 3, q: 0.5}", 0.5, -math.inf, math.inf),
+        ("{distribution: q_beta, a: 2, b: 2, q: 0.1}", 0.1, 0, 1),
+    ],
+)
 def test_wandb_q_distributions_round_to_multiples_of_q_inside_bounds(dist, q, lo, hi):
     spec = _spec(f"  v: {dist}\n", wandb=True)
     vals = [p["v"] for p in _sample(spec, n=500)]
@@ -132,8 +148,11 @@ def test_wandb_q_distributions_round_to_multiples_of_q_inside_bounds(dist, q, lo
 
 
 def test_wandb_categorical_with_probabilities_and_int_uniform():
-    spec = _spec("  c: {distribution: categorical_w_probabilities, values: [a, b, c], probabilities: [0.2, 0.5, 0.3]}\n"
-                 "  n: {distribution: int_uniform, min: -2, max: 2}\n", wandb=True)
+    spec = _spec(
+        "  c: {distribution: categorical_w_probabilities, values: [a, b, c], probabilities: [0.2, 0.5, 0.3]}\n"
+        "  n: {distribution: int_uniform, min: -2, max: 2}\n",
+        wandb=True,
+    )
     pts = _sample(spec, n=3000)
     freq = {k: sum(p["c"] == k for p in pts) / len(pts) for k in "abc"}
     assert freq["a"] == pytest.approx(0.2, abs=0.04) and freq["b"] == pytest.approx(0.5, abs=0.04)
@@ -150,8 +169,17 @@ def test_bayes_runs_tpe_on_nested_params():
 
 # -- determinism, seeds, history --------------------------------------------------------------------
 def _hist(params, value, number, state=TrialState.COMPLETE):
-    return HistoryTrial(TrialRecord(trial_id=number + 1, study_id=1, number=number, state=state, params=params,
-                                    seed=0, objective=value))
+    return HistoryTrial(
+        TrialRecord(
+            trial_id=number + 1,
+            study_id=1,
+            number=number,
+            state=state,
+            params=params,
+            seed=0,
+            objective=value,
+        )
+    )
 
 
 @pytest.mark.parametrize("strategy", ["random", "tpe"])
@@ -200,7 +228,9 @@ def test_trial_seed_depends_on_study_seed_and_params_only():
 
 
 def test_grid_walks_each_point_once_even_after_history():
-    spec = _spec("  a: {type: categorical, values: [1, 2, 3]}\n  b: {type: categorical, values: [x, y]}\n", "grid")
+    spec = _spec(
+        "  a: {type: categorical, values: [1, 2, 3]}\n  b: {type: categorical, values: [x, y]}\n", "grid"
+    )
     g = make_strategy(spec, 0)
     assert isinstance(g, GridStrategy) and g.size == 6
     g.load_history([_hist({"a": 1, "b": "y"}, 0.0, 0), _hist({"a": 2, "b": "x"}, 0.0, 1, TrialState.FAILED)])
@@ -210,8 +240,10 @@ def test_grid_walks_each_point_once_even_after_history():
 
 
 def test_median_pruner_prunes_a_bad_curve():
-    spec = _spec("  x: {type: float, low: 0, high: 1}\n",
-                 extra="early_stopping: {type: median, warmup_steps: 1, startup_trials: 2}\n")
+    spec = _spec(
+        "  x: {type: float, low: 0, high: 1}\n",
+        extra="early_stopping: {type: median, warmup_steps: 1, startup_trials: 2}\n",
+    )
     s = make_strategy(spec, 0)
     s.load_history([])
     for _ in range(3):

@@ -53,8 +53,13 @@ class Executor(abc.ABC):
         """Where intermediate reports go; ``sync``: a pruner listens, so every report is sent at once."""
 
     @abc.abstractmethod
-    def submit(self, key: int, payload: Callable[[Any], Any], request: ResourceRequest,
-               timeout_s: float | None = None) -> None: ...
+    def submit(
+        self,
+        key: int,
+        payload: Callable[[Any], Any],
+        request: ResourceRequest,
+        timeout_s: float | None = None,
+    ) -> None: ...
 
     @abc.abstractmethod
     def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:
@@ -68,5 +73,5 @@ class Executor(abc.ABC):
     @abc.abstractmethod
     def in_flight(self) -> int: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release what the executor started."""

@@ -38,8 +38,13 @@ class LocalExecutor(Executor):
     def set_report_handler(self, handler: ReportHandler, sync: bool) -> None:
         self._channel.handler = handler
 
-    def submit(self, key: int, payload: Callable[[Any], Any], request: ResourceRequest,
-               timeout_s: float | None = None) -> None:
+    def submit(
+        self,
+        key: int,
+        payload: Callable[[Any], Any],
+        request: ResourceRequest,
+        timeout_s: float | None = None,
+    ) -> None:
         self._done.append(TaskDone(key, payload(self._channel)))
 
     def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:

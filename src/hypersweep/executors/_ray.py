@@ -83,8 +83,13 @@ def _describe_missing(request: ResourceRequest, nodes: list[dict[str, float]]) -
     if request.gpus:
         needs.append(("GPU", request.gpus, f"gpus: {request.gpus:g}"))
     if request.accelerator_type:
-        needs.append((f"accelerator_type:{request.accelerator_type}", 0.001,
-                      f"accelerator_type: {request.accelerator_type}"))
+        needs.append(
+            (
+                f"accelerator_type:{request.accelerator_type}",
+                0.001,
+                f"accelerator_type: {request.accelerator_type}",
+            )
+        )
     for name, amount in request.custom.items():
         needs.append((name, float(amount), f"custom resource {name}: {amount:g}"))
     for res in nodes:
@@ -94,7 +99,9 @@ def _describe_missing(request: ResourceRequest, nodes: list[dict[str, float]]) -
         if not any(res.get(key, 0.0) >= amount - 1e-9 for res in nodes):
             best = max((res.get(key, 0.0) for res in nodes), default=0.0)
             if key.startswith("accelerator_type:"):
-                have = sorted({k.split(":", 1)[1] for r in nodes for k in r if k.startswith("accelerator_type:")})
+                have = sorted(
+                    {k.split(":", 1)[1] for r in nodes for k in r if k.startswith("accelerator_type:")}
+                )
                 return f"no node has {label} (accelerator types in the cluster: {', '.join(have) or 'none'})"
             return f"no node offers {label} (the largest node has {best:g})"
     return "no single node offers all of " + ", ".join(label for _, _, label in needs)
@@ -105,8 +112,9 @@ class RayExecutor(Executor):
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, working_dir: str | None = None,
-                 num_cpus: int | None = None) -> None:
+    def __init__(
+        self, address: str | None = None, working_dir: str | None = None, num_cpus: int | None = None
+    ) -> None:
         self._started = False
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {
@@ -163,7 +171,7 @@ class RayExecutor(Executor):
     def set_report_handler(self, handler: ReportHandler, sync: bool) -> None:
         self._handler = handler
         if self._hub is None:
-            self._hub = _Hub.remote()
+            self._hub = _Hub.remote()  # type: ignore[attr-defined]
             self._channel = _RayChannel(self._hub)
 
     def _drain(self) -> None:
@@ -176,7 +184,12 @@ class RayExecutor(Executor):
 
     # -- tasks ----------------------------------------------------------------------------------------
     def _remote(self, request: ResourceRequest) -> Any:
-        cache_key = (request.cpus, request.gpus, request.accelerator_type, tuple(sorted(request.custom.items())))
+        cache_key = (
+            request.cpus,
+            request.gpus,
+            request.accelerator_type,
+            tuple(sorted(request.custom.items())),
+        )
         fn = self._remote_cache.get(cache_key)
         if fn is None:
             opts: dict[str, Any] = {"num_cpus": request.cpus, "num_gpus": request.gpus}
@@ -188,8 +201,13 @@ class RayExecutor(Executor):
             self._remote_cache[cache_key] = fn
         return fn
 
-    def submit(self, key: int, payload: Callable[[Any], Any], request: ResourceRequest,
-               timeout_s: float | None = None) -> None:
+    def submit(
+        self,
+        key: int,
+        payload: Callable[[Any], Any],
+        request: ResourceRequest,
+        timeout_s: float | None = None,
+    ) -> None:
         ref = self._remote(request).remote(payload, self._channel)
         task = _Task(key=key, ref=ref, deadline=time.monotonic() + timeout_s if timeout_s else math.inf)
         self._tasks[ref] = task
@@ -224,9 +242,14 @@ class RayExecutor(Executor):
         except ray.exceptions.TaskCancelledError:
             return TaskCrashed(task.key, task.reason or "cancelled", cancelled=task.reason is None)
         except ray.exceptions.WorkerCrashedError:
-            return TaskCrashed(task.key, task.reason or (
-                "the worker process died while running the trial (segfault, os._exit or out of memory), "
-                "also on its one retry"))
+            return TaskCrashed(
+                task.key,
+                task.reason
+                or (
+                    "the worker process died while running the trial (segfault, os._exit or out of memory), "
+                    "also on its one retry"
+                ),
+            )
         except ray.exceptions.NodeDiedError:
             return TaskCrashed(task.key, "the node running the trial was lost, also on its one retry")
         except ray.exceptions.RayError as e:

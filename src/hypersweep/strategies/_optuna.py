@@ -161,6 +161,7 @@ class OptunaMirror:
                 chosen[p.name] = p.value
                 continue
             dist = self._dists[p.name]
+            assert dist is not None  # only constants have no distribution
             raw = trial._suggest(p.name, dist)  # the public suggest_* helpers do the same after checks
             if p.kind == "categorical":
                 chosen[p.name] = p.values[int(raw)]
@@ -313,8 +314,15 @@ class RandomStrategy(_SamplingStrategy):
 
 class TPEStrategy(_SamplingStrategy):
     name = "tpe"
-    _OPTIONS = ("n_startup_trials", "n_ei_candidates", "multivariate", "constant_liar", "group",
-                "consider_endpoints", "prior_weight")
+    _OPTIONS = (
+        "n_startup_trials",
+        "n_ei_candidates",
+        "multivariate",
+        "constant_liar",
+        "group",
+        "consider_endpoints",
+        "prior_weight",
+    )
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         opts = {k: v for k, v in (self._spec.strategy.options or {}).items() if k in self._OPTIONS}

@@ -72,7 +72,9 @@ class TrialContext:
         return points
 
 
-_CURRENT: contextvars.ContextVar[TrialContext | None] = contextvars.ContextVar("hypersweep_trial", default=None)
+_CURRENT: contextvars.ContextVar[TrialContext | None] = contextvars.ContextVar(
+    "hypersweep_trial", default=None
+)
 _warned: set[str] = set()
 
 

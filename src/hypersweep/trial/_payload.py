@@ -8,7 +8,6 @@ the trial context, runs a function or a command, and returns a :class:`TrialRunR
 from __future__ import annotations
 
 import math
-import os
 import socket
 import traceback
 from collections.abc import Mapping
@@ -133,5 +132,3 @@ def worker_env(payload: TrialPayload, artifact_dir: str | None = None) -> dict[s
         env["HYPERSWEEP_ARTIFACT_DIR"] = artifact_dir
     env.update(payload.env)
     return env
-
-

@@ -47,7 +47,9 @@ def _resolve(function: str, workdir: str) -> Any:
 
 
 def _context(payload: TrialPayload, channel: Channel | None) -> TrialContext:
-    info = TrialInfo(study=payload.study, number=payload.number, params=payload.nested_params, seed=payload.seed)
+    info = TrialInfo(
+        study=payload.study, number=payload.number, params=payload.nested_params, seed=payload.seed
+    )
     push = functools.partial(channel.push, payload.trial_id) if channel is not None else None
     return TrialContext(info=info, push=push, sync=payload.sync_reports)
 
@@ -73,9 +75,7 @@ def _returned_metrics(value: Any, objective: str | None) -> dict[str, float]:
             try:
                 out[str(k)] = float(v)
             except (TypeError, ValueError):
-                raise TypeError(
-                    f"the trial function returned {k!r}={v!r}; metrics must be numbers"
-                ) from None
+                raise TypeError(f"the trial function returned {k!r}={v!r}; metrics must be numbers") from None
         return out
     try:
         return {objective or "value": float(value)}
@@ -200,15 +200,22 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
                 if obj is None or pruned.is_set():
                     continue
                 if "hypersweep_artifact" in obj:
-                    ctx.artifacts.append((obj.get("name") or os.path.basename(obj["hypersweep_artifact"]),
-                                          obj["hypersweep_artifact"]))
+                    ctx.artifacts.append(
+                        (
+                            obj.get("name") or os.path.basename(obj["hypersweep_artifact"]),
+                            obj["hypersweep_artifact"],
+                        )
+                    )
                     continue
                 step = obj.pop("step", None)
                 metrics = {}
                 for k, v in obj.items():
-                    if isinstance(v, int | float) and not isinstance(v, bool):
-                        metrics[k] = float(v)
-                    elif isinstance(v, str) and v in ("nan", "inf", "-inf", "NaN"):
+                    if (
+                        isinstance(v, int | float)
+                        and not isinstance(v, bool)
+                        or isinstance(v, str)
+                        and v in ("nan", "inf", "-inf", "NaN")
+                    ):
                         metrics[k] = float(v)
                 if not metrics:
                     continue
@@ -227,7 +234,10 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
             for line in proc.stderr:
                 log.add(line)
 
-        readers = [threading.Thread(target=read_stdout, daemon=True), threading.Thread(target=read_stderr, daemon=True)]
+        readers = [
+            threading.Thread(target=read_stdout, daemon=True),
+            threading.Thread(target=read_stderr, daemon=True),
+        ]
         for t in readers:
             t.start()
         deadline = time.monotonic() + payload.timeout_s if payload.timeout_s else math.inf
@@ -247,7 +257,9 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
         if pruned.is_set():
             result = _finish(ctx, "pruned")
         elif timed_out:
-            result = _finish(ctx, "failed", f"timed out after {payload.timeout_s:g}s; the process group was killed")
+            result = _finish(
+                ctx, "failed", f"timed out after {payload.timeout_s:g}s; the process group was killed"
+            )
         elif rc != 0:
             how = f"killed by signal {-rc}" if rc < 0 else f"exited with code {rc}"
             last = "\n".join(tail.strip().splitlines()[-20:])
