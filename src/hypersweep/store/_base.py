@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from hypersweep.records import (
+    ArtifactRecord,
+    Direction,
     EnvironmentRecord,
     LeaseInfo,
     MetricPoint,
@@ -139,9 +141,33 @@ class Store(abc.ABC):
     def get_environment(self, environment_id: int) -> EnvironmentRecord: ...
 
     @abc.abstractmethod
-    def get_artifacts(self, trial_id: int) -> list[Any]: ...
+    def get_artifacts(self, trial_id: int) -> list[ArtifactRecord]: ...
+
+    # -- leaderboard -----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def top_trials(
+        self,
+        study_ids: Sequence[int],
+        *,
+        metric: str | None = None,
+        direction: Direction | None = None,
+        limit: int | None = None,
+        states: Sequence[TrialState] = (TrialState.COMPLETE,),
+    ) -> list[TrialRecord]:
+        """The best sweep trials of the given studies, best first, with their final metrics.
+
+        ``metric`` None (or the studies' objective) sorts by the trial's objective; another name sorts by
+        that final metric. ``direction`` None means the studies' objective direction when ``metric`` is
+        the objective, else ascending. Trials without a value sort last; ties go by number, then study.
+        Reruns are never listed. Done in indexed SQL, not by loading every trial.
+        """
 
     # -- lifecycle -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def check_writable(self) -> None:
+        """Raise ``StoreReadOnlyError`` when the store refuses writes (read-only file, role without
+        INSERT/UPDATE). Writes nothing: the probe runs in a transaction that is rolled back."""
+
     @abc.abstractmethod
     def close(self) -> None: ...
 

@@ -100,7 +100,15 @@ def build(path: Path) -> None:
             ]
         )
         store.create_trials(
-            study.study_id, [NewTrial(params={"C": 1.0, "kernel": "rbf"}, seed=1, kind=TrialKind.RERUN, retry_of=trials[0].trial_id)]
+            study.study_id,
+            [
+                NewTrial(
+                    params={"C": 1.0, "kernel": "rbf"},
+                    seed=1,
+                    kind=TrialKind.RERUN,
+                    retry_of=trials[0].trial_id,
+                )
+            ],
         )
         store.update_study(study.study_id, status=StudyStatus.FINISHED)
 
@@ -111,6 +119,10 @@ if __name__ == "__main__":
         sys.exit(f"{out} exists: a released revision's asset is never regenerated (--force to override)")
     out.unlink(missing_ok=True)
     build(out)
-    for extra in (out.with_name(out.name + "-wal"), out.with_name(out.name + "-shm"), out.with_name(out.name + ".lock")):
+    for extra in (
+        out.with_name(out.name + "-wal"),
+        out.with_name(out.name + "-shm"),
+        out.with_name(out.name + ".lock"),
+    ):
         extra.unlink(missing_ok=True)
     print(f"wrote {out}")

@@ -1,0 +1,848 @@
+"""``SQLStore``: the :class:`~hypersweep.store.Store` contract over SQLAlchemy Core (SQLite, PostgreSQL).
+
+Every operation runs in :meth:`SQLStore._tx`, the one scope that begins, commits, rolls back and
+translates SQLAlchemy errors into the ``StoreError`` tree. Write scopes take the write lock up front
+(``BEGIN IMMEDIATE`` on SQLite; ``SELECT ... FOR UPDATE`` of the study row on PostgreSQL where numbering
+or the lease needs it). Bulk writes (``finish_trials``, ``add_reports``) are one executemany per table
+per transaction. Rows never leave this module: callers get records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import math
+import os
+import socket
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from hypersweep.errors import StoreUnavailableError, StudyExistsError, StudyLockedError, SweepNotFoundError
+from hypersweep.records import (
+    ArtifactRecord,
+    Direction,
+    EnvironmentRecord,
+    LeaseInfo,
+    MetricPoint,
+    NewStudy,
+    NewTrial,
+    StudyRecord,
+    StudyStatus,
+    TrialKind,
+    TrialOutcome,
+    TrialRecord,
+    TrialState,
+    clean_float,
+)
+from hypersweep.store._base import Store
+from hypersweep.store._sql import _engine
+from hypersweep.store._sql._models import (
+    Artifact,
+    Environment,
+    Metric,
+    MetricHistory,
+    Study,
+    StudyTag,
+    Trial,
+    TrialParam,
+)
+from hypersweep.store._sql._queries import TrialQuery, resolve_direction
+
+__all__ = ["SQLStore"]
+
+_MUTABLE_STUDY_FIELDS = frozenset(
+    {
+        "status",
+        "budget_trials",
+        "description",
+        "spec_text",
+        "spec_hash",
+        "stop_requested",
+        "notes",
+        "name",
+        "git_commit",
+        "git_dirty",
+        "git_diff_hash",
+    }
+)
+_OPEN_STATES = (TrialState.WAITING.value, TrialState.RUNNING.value)
+_CHUNK = 500  # ids per IN (...) list
+
+
+def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if pid is None or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    except OSError:
+        return False
+    return True
+
+
+def _param_columns(value: Any) -> tuple[float | None, str | None]:
+    """(value_num, value_text) of a param for ``trial_params``."""
+    if isinstance(value, bool):
+        return (1.0 if value else 0.0), ("true" if value else "false")
+    if isinstance(value, int | float):
+        f = float(value)
+        return (f if math.isfinite(f) else None), (None if math.isfinite(f) else repr(f))
+    if isinstance(value, str):
+        return None, value
+    return None, json.dumps(value, sort_keys=True, default=str)
+
+
+def _dir(value: str | None) -> Direction | None:
+    return Direction(value) if value else None
+
+
+class SQLStore(Store):
+    """The SQL tracking store. Open with :func:`hypersweep.store.open_store`."""
+
+    def __init__(self, surl: _engine.StoreURL) -> None:
+        self._surl = surl
+        self.url_masked = surl.masked
+        self._engine = _engine.make_engine(surl)
+        self._is_pg = not surl.is_sqlite
+        self._env_ids: dict[str, int] = {}
+
+    # -- opening ---------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, *, create: bool = False, busy_timeout_s: float | None = None) -> SQLStore:
+        surl = _engine.parse_store_url(url, busy_timeout_s)
+        if surl.sqlite_path is not None and not surl.sqlite_path.exists():
+            if not create or surl.read_only_uri:
+                raise StoreUnavailableError(
+                    f"store {surl.masked}: no database file at {surl.sqlite_path}"
+                    " (commands that only read never create one)"
+                )
+            surl.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(surl)
+        try:
+            _engine.ensure_schema(store._engine, surl, create=create or surl.is_memory)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @classmethod
+    def upgrade(cls, url: str) -> tuple[str | None, str]:
+        surl = _engine.parse_store_url(url)
+        if surl.sqlite_path is not None and not surl.sqlite_path.exists():
+            raise StoreUnavailableError(f"store {surl.masked}: no database file at {surl.sqlite_path}")
+        store = cls(surl)
+        try:
+            return _engine.upgrade_schema(store._engine, surl)
+        finally:
+            store.close()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SQLStore({self.url_masked!r})"
+
+    # -- the one session scope -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _tx(self, write: bool = False, action: str = "") -> Iterator[Connection]:
+        """A transaction: commit on success, roll back on error, SQLAlchemy errors -> ``StoreError``."""
+        try:
+            with self._engine.connect() as conn:
+                if write:
+                    conn.execution_options(hs_write=True)
+                with conn.begin():
+                    yield conn
+        except SQLAlchemyError as e:
+            raise _engine.translate_error(e, self._surl, action) from e
+
+    def _now(self, conn: Connection) -> datetime:
+        """The database's clock, as aware UTC."""
+        if self._is_pg:
+            value = conn.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+        else:
+            raw = conn.exec_driver_sql("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')").scalar_one()
+            value = datetime.fromisoformat(raw)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def _insert(self, table: Any) -> Any:
+        return (pg_dialect.insert if self._is_pg else sqlite_dialect.insert)(table)
+
+    def _upsert(self, conn: Connection, table: Any, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
+        """Insert ``rows``, replacing the non-key columns of rows whose ``keys`` exist (rows deduplicated)."""
+        self._bulk_insert(conn, table, rows, conflict_keys=keys)
+
+    def _bulk_insert(
+        self,
+        conn: Connection,
+        table: Any,
+        rows: list[dict[str, Any]],
+        conflict_keys: Sequence[str] | None = None,
+    ) -> None:
+        """Many rows in one statement per table. SQLite: executemany of one prepared INSERT. PostgreSQL:
+        ``INSERT ... SELECT unnest(:col1), unnest(:col2), ...`` with one array parameter per column, so a
+        batch is one short statement whatever its size (psycopg 3's executemany sends a statement per
+        row, and multi-row VALUES text is parsed in Python)."""
+        if not rows:
+            return
+        if not self._is_pg:
+            stmt = self._insert(table)
+            if conflict_keys:
+                cols = [c for c in rows[0] if c not in conflict_keys]
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=list(conflict_keys), set_={c: stmt.excluded[c] for c in cols}
+                )
+            conn.execute(stmt, rows)
+            return
+        names = list(rows[0])
+        arrays = [
+            func.unnest(
+                bindparam(f"u_{c}", value=[r[c] for r in rows], type_=pg_dialect.ARRAY(table.c[c].type))
+            )
+            for c in names
+        ]
+        stmt = pg_dialect.insert(table).from_select(names, select(*arrays))
+        if conflict_keys:
+            cols = [c for c in names if c not in conflict_keys]
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(conflict_keys), set_={c: stmt.excluded[c] for c in cols}
+            )
+        conn.execute(stmt)
+
+    def _lock_study(self, conn: Connection, study_id: int) -> Any:
+        stmt = select(Study).where(Study.id == study_id)
+        if self._is_pg:
+            stmt = stmt.with_for_update()
+        row = conn.execute(stmt).first()
+        if row is None:
+            raise SweepNotFoundError(f"no study with id {study_id} in {self.url_masked}")
+        return row
+
+    # -- studies ---------------------------------------------------------------------------------------
+    def _study_record(
+        self, row: Any, tags: Mapping[str, str], now: datetime, ttl_s: float = 30.0
+    ) -> StudyRecord:
+        return StudyRecord(
+            study_id=row.id,
+            name=row.name,
+            spec_text=row.spec_text,
+            spec_hash=row.spec_hash,
+            spec_format=row.spec_format,
+            strategy=row.strategy,
+            objective_metric=row.objective_metric,
+            direction=_dir(row.direction),
+            budget_trials=row.budget_trials,
+            seed=row.seed,
+            status=StudyStatus(row.status),
+            workdir=row.workdir,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            spec_path=row.spec_path,
+            description=row.description,
+            git_commit=row.git_commit,
+            git_dirty=row.git_dirty,
+            git_diff_hash=row.git_diff_hash,
+            launched_by=row.launched_by,
+            launched_host=row.launched_host,
+            stop_requested=bool(row.stop_requested),
+            tags=dict(tags),
+            notes=row.notes,
+            lease=self._lease_info(row, now, ttl_s),
+        )
+
+    @staticmethod
+    def _lease_expired(row: Any, now: datetime, ttl_s: float) -> bool:
+        hb = row.lease_heartbeat_at
+        if hb is None or hb < now - timedelta(seconds=ttl_s):
+            return True
+        return row.lease_host == socket.gethostname() and not _pid_alive(row.lease_pid)
+
+    def _lease_info(self, row: Any, now: datetime, ttl_s: float) -> LeaseInfo | None:
+        if row.lease_owner is None:
+            return None
+        return LeaseInfo(
+            owner=row.lease_owner,
+            host=row.lease_host or "",
+            pid=row.lease_pid or 0,
+            heartbeat_at=row.lease_heartbeat_at,
+            expired=self._lease_expired(row, now, ttl_s),
+        )
+
+    def _tags(self, conn: Connection, study_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        out: dict[int, dict[str, str]] = {i: {} for i in study_ids}
+        for chunk in _chunks(list(study_ids)):
+            stmt = select(StudyTag.study_id, StudyTag.key, StudyTag.value).where(StudyTag.study_id.in_(chunk))
+            for sid, key, value in conn.execute(stmt.order_by(StudyTag.key)):
+                out[sid][key] = value
+        return out
+
+    def _load_study(self, conn: Connection, *conds: Any, missing: str) -> StudyRecord:
+        row = conn.execute(select(Study).where(*conds)).first()
+        if row is None:
+            raise SweepNotFoundError(f"{missing} in {self.url_masked}")
+        return self._study_record(row, self._tags(conn, [row.id])[row.id], self._now(conn))
+
+    def create_study(self, study: NewStudy) -> StudyRecord:
+        with self._tx(write=True, action="create study") as conn:
+            now = self._now(conn)
+            values = {
+                "name": study.name,
+                "spec_text": study.spec_text,
+                "spec_hash": study.spec_hash,
+                "spec_format": study.spec_format,
+                "strategy": study.strategy,
+                "objective_metric": study.objective_metric,
+                "direction": study.direction.value if study.direction else None,
+                "budget_trials": study.budget_trials,
+                "seed": study.seed,
+                "status": StudyStatus.INTERRUPTED.value,  # running only while a driver holds the lease
+                "workdir": study.workdir,
+                "spec_path": study.spec_path,
+                "description": study.description,
+                "git_commit": study.git_commit,
+                "git_dirty": study.git_dirty,
+                "git_diff_hash": study.git_diff_hash,
+                "launched_by": study.launched_by,
+                "launched_host": study.launched_host,
+                "stop_requested": False,
+                "created_at": now,
+                "updated_at": now,
+            }
+            try:
+                study_id = conn.execute(insert(Study).values(**values).returning(Study.id)).scalar_one()
+            except IntegrityError as e:
+                raise StudyExistsError(
+                    f"a study named {study.name!r} already exists in {self.url_masked}"
+                ) from e
+            return self._load_study(conn, Study.id == study_id, missing=f"no study with id {study_id}")
+
+    def get_study(self, name: str) -> StudyRecord:
+        with self._tx() as conn:
+            return self._load_study(conn, Study.name == name, missing=f"no study named {name!r}")
+
+    def get_study_by_id(self, study_id: int) -> StudyRecord:
+        with self._tx() as conn:
+            return self._load_study(conn, Study.id == study_id, missing=f"no study with id {study_id}")
+
+    def list_studies(self, pattern: str | None = None) -> list[StudyRecord]:
+        with self._tx() as conn:
+            stmt = select(Study).order_by(Study.created_at, Study.id)
+            if pattern is not None and not any(c in pattern for c in "[]\\"):
+                like = pattern.replace("%", "\\%").replace("_", "\\_").replace("*", "%").replace("?", "_")
+                stmt = stmt.where(Study.name.like(like, escape="\\"))
+            rows = [r for r in conn.execute(stmt) if pattern is None or fnmatch.fnmatchcase(r.name, pattern)]
+            tags = self._tags(conn, [r.id for r in rows])
+            now = self._now(conn)
+            return [self._study_record(r, tags[r.id], now) for r in rows]
+
+    def update_study(self, study_id: int, **fields: Any) -> StudyRecord:
+        unknown = set(fields) - _MUTABLE_STUDY_FIELDS
+        if unknown:
+            raise ValueError(f"not mutable study fields: {sorted(unknown)}")
+        values = {k: (v.value if isinstance(v, StudyStatus | Direction) else v) for k, v in fields.items()}
+        with self._tx(write=True, action="update study") as conn:
+            self._lock_study(conn, study_id)
+            values["updated_at"] = self._now(conn)
+            try:
+                conn.execute(update(Study).where(Study.id == study_id).values(**values))
+            except IntegrityError as e:
+                raise StudyExistsError(f"a study named {fields.get('name')!r} already exists") from e
+            return self._load_study(conn, Study.id == study_id, missing=f"no study with id {study_id}")
+
+    def set_tags(self, study_id: int, tags: Mapping[str, str | None]) -> None:
+        """Set tags; a value of None removes that tag."""
+        with self._tx(write=True, action="set tags") as conn:
+            self._lock_study(conn, study_id)
+            if tags:
+                conn.execute(
+                    delete(StudyTag).where(StudyTag.study_id == study_id, StudyTag.key.in_(list(tags)))
+                )
+            rows = [
+                {"study_id": study_id, "key": k, "value": str(v)} for k, v in tags.items() if v is not None
+            ]
+            if rows:
+                conn.execute(insert(StudyTag), rows)
+            conn.execute(update(Study).where(Study.id == study_id).values(updated_at=self._now(conn)))
+
+    def delete_study(self, study_id: int) -> None:
+        with self._tx(write=True, action="delete study") as conn:
+            self._lock_study(conn, study_id)
+            trial_ids = select(Trial.id).where(Trial.study_id == study_id).scalar_subquery()
+            for table in (MetricHistory, Metric, TrialParam, Artifact):
+                conn.execute(delete(table).where(table.trial_id.in_(trial_ids)))
+            conn.execute(update(Trial).where(Trial.study_id == study_id).values(retry_of=None))
+            conn.execute(delete(Trial).where(Trial.study_id == study_id))
+            conn.execute(delete(StudyTag).where(StudyTag.study_id == study_id))
+            conn.execute(delete(Study).where(Study.id == study_id))
+
+    def study_counts(self, study_id: int) -> dict[TrialState, int]:
+        with self._tx() as conn:
+            stmt = (
+                select(Trial.state, func.count())
+                .where(Trial.study_id == study_id, Trial.kind == TrialKind.SWEEP.value)
+                .group_by(Trial.state)
+            )
+            counts = {s: 0 for s in TrialState}
+            for state, n in conn.execute(stmt):
+                counts[TrialState(state)] = n
+            return counts
+
+    # -- lease -----------------------------------------------------------------------------------------
+    def acquire_lease(self, study_id: int, owner: str, host: str, pid: int, ttl_s: float = 30.0) -> None:
+        with self._tx(write=True, action="acquire lease") as conn:
+            row = self._lock_study(conn, study_id)
+            now = self._now(conn)
+            if row.lease_owner not in (None, owner) and not self._lease_expired(row, now, ttl_s):
+                age = (now - row.lease_heartbeat_at).total_seconds()
+                raise StudyLockedError(
+                    f"study {row.name!r} is driven by pid {row.lease_pid} on {row.lease_host} "
+                    f"(last heartbeat {age:.0f} s ago; a lease expires after {ttl_s:g} s)",
+                    host=row.lease_host,
+                    pid=row.lease_pid,
+                )
+            conn.execute(
+                update(Study)
+                .where(Study.id == study_id)
+                .values(
+                    lease_owner=owner,
+                    lease_host=host,
+                    lease_pid=pid,
+                    lease_heartbeat_at=now,
+                    status=StudyStatus.RUNNING.value,
+                    updated_at=now,
+                )
+            )
+
+    def renew_lease(self, study_id: int, owner: str) -> bool:
+        with self._tx(write=True, action="renew lease") as conn:
+            now = self._now(conn)
+            stmt = (
+                update(Study)
+                .where(Study.id == study_id, Study.lease_owner == owner)
+                .values(lease_heartbeat_at=now)
+            )
+            return conn.execute(stmt).rowcount == 1
+
+    def release_lease(self, study_id: int, owner: str, status: StudyStatus) -> None:
+        with self._tx(write=True, action="release lease") as conn:
+            now = self._now(conn)
+            conn.execute(
+                update(Study)
+                .where(Study.id == study_id, Study.lease_owner == owner)
+                .values(
+                    lease_owner=None,
+                    lease_host=None,
+                    lease_pid=None,
+                    lease_heartbeat_at=None,
+                    status=StudyStatus(status).value,
+                    updated_at=now,
+                )
+            )
+
+    def get_lease(self, study_id: int, ttl_s: float = 30.0) -> LeaseInfo | None:
+        """The lease, ``expired`` also when its holder is a dead process on this host."""
+        with self._tx() as conn:
+            row = conn.execute(select(Study).where(Study.id == study_id)).first()
+            if row is None:
+                raise SweepNotFoundError(f"no study with id {study_id} in {self.url_masked}")
+            return self._lease_info(row, self._now(conn), ttl_s)
+
+    # -- trials ----------------------------------------------------------------------------------------
+    def create_trials(self, study_id: int, trials: Sequence[NewTrial]) -> list[TrialRecord]:
+        if not trials:
+            return []
+        with self._tx(write=True, action="create trials") as conn:
+            self._lock_study(conn, study_id)  # the write lock (SQLite) / row lock (PostgreSQL)
+            top = conn.execute(select(func.max(Trial.number)).where(Trial.study_id == study_id)).scalar()
+            next_number = 0 if top is None else top + 1
+            now = self._now(conn)
+            rows: list[dict[str, Any]] = []
+            for t in trials:
+                number = None
+                if t.kind is TrialKind.SWEEP:
+                    number, next_number = next_number, next_number + 1
+                rows.append(
+                    {
+                        "study_id": study_id,
+                        "number": number,
+                        "kind": t.kind.value,
+                        "state": t.state.value,
+                        "params": dict(t.params),
+                        "seed": t.seed,
+                        "started_at": now if t.state is TrialState.RUNNING else None,
+                        "retry_of": t.retry_of,
+                        "gpu_ids": [],
+                    }
+                )
+            stmt = insert(Trial).returning(Trial.id, sort_by_parameter_order=True)
+            ids = list(conn.execute(stmt, rows).scalars())
+            params = [
+                {"trial_id": tid, "name": name, "value_num": num, "value_text": txt}
+                for tid, t in zip(ids, trials, strict=True)
+                for name, value in t.params.items()
+                for num, txt in [_param_columns(value)]
+            ]
+            self._bulk_insert(conn, TrialParam.__table__, params)
+        return [
+            TrialRecord(
+                trial_id=tid,
+                study_id=study_id,
+                number=row["number"],
+                state=t.state,
+                params=dict(t.params),
+                seed=t.seed,
+                kind=t.kind,
+                started_at=row["started_at"],
+                retry_of=t.retry_of,
+            )
+            for tid, t, row in zip(ids, trials, rows, strict=True)
+        ]
+
+    def _environment_ids(
+        self, conn: Connection, envs: Mapping[str, EnvironmentRecord], now: datetime
+    ) -> dict[str, int]:
+        wanted = [h for h in envs if h not in self._env_ids]
+        if wanted:
+            rows = [
+                {
+                    "hash": e.hash,
+                    "python_version": e.python_version,
+                    "python_implementation": e.python_implementation,
+                    "os": e.os,
+                    "kernel": e.kernel,
+                    "cpu_model": e.cpu_model,
+                    "cpu_count": e.cpu_count,
+                    "ml_packages": dict(e.ml_packages),
+                    "packages": dict(e.packages),
+                    "gpus": [dict(g) for g in e.gpus],
+                    "gpu_driver": e.gpu_driver,
+                    "cuda_version": e.cuda_version,
+                    "created_at": now,
+                }
+                for h in wanted
+                for e in [envs[h]]
+            ]
+            conn.execute(self._insert(Environment).on_conflict_do_nothing(index_elements=["hash"]), rows)
+            found = conn.execute(select(Environment.hash, Environment.id).where(Environment.hash.in_(wanted)))
+            self._env_ids.update({h: i for h, i in found})
+        return {h: self._env_ids[h] for h in envs}
+
+    def finish_trials(self, outcomes: Sequence[TrialOutcome]) -> list[int]:
+        if not outcomes:
+            return []
+        with self._tx(write=True, action="finish trials") as conn:
+            ids = list(dict.fromkeys(o.trial_id for o in outcomes))
+            current: dict[int, tuple[str, datetime | None]] = {}
+            for chunk in _chunks(ids):
+                stmt = select(Trial.id, Trial.state, Trial.started_at).where(Trial.id.in_(chunk))
+                if self._is_pg:
+                    stmt = stmt.with_for_update()
+                current.update({i: (s, st) for i, s, st in conn.execute(stmt)})
+            missing = [i for i in ids if i not in current]
+            if missing:
+                raise SweepNotFoundError(f"no trial with id {missing[0]} in {self.url_masked}")
+            now = self._now(conn)
+            unchanged: list[int] = []
+            todo: list[TrialOutcome] = []
+            seen: set[int] = set()
+            for o in outcomes:
+                if o.trial_id in seen or current[o.trial_id][0] not in _OPEN_STATES:
+                    unchanged.append(o.trial_id)
+                    continue
+                seen.add(o.trial_id)
+                todo.append(o)
+            if not todo:
+                return unchanged
+            envs = {o.environment.hash: o.environment for o in todo if o.environment is not None}
+            env_ids = self._environment_ids(conn, envs, now) if envs else {}
+            updates: list[dict[str, Any]] = []
+            metrics: list[dict[str, Any]] = []
+            history: list[dict[str, Any]] = []
+            artifacts: list[dict[str, Any]] = []
+            for o in todo:
+                started = o.started_at or current[o.trial_id][1]
+                finished = o.finished_at or now
+                updates.append(
+                    {
+                        "b_id": o.trial_id,
+                        "state": TrialState(o.state).value,
+                        "objective": clean_float(o.objective),
+                        "started_at": started,
+                        "finished_at": finished,
+                        "duration_s": (finished - started).total_seconds() if started else None,
+                        "worker_host": o.worker_host,
+                        "ray_node_id": o.ray_node_id,
+                        "gpu_ids": list(o.gpu_ids),
+                        "error": o.error,
+                        "log_tail": o.log_tail,
+                        "environment_id": env_ids.get(o.environment.hash) if o.environment else None,
+                    }
+                )
+                metrics.extend(
+                    {"trial_id": o.trial_id, "name": k, "value": clean_float(v)} for k, v in o.metrics.items()
+                )
+                history.extend(
+                    {"trial_id": o.trial_id, "name": p.name, "step": p.step, "value": clean_float(p.value)}
+                    for p in o.history
+                )
+                artifacts.extend(
+                    {
+                        "trial_id": o.trial_id,
+                        "name": a.name,
+                        "uri": a.uri,
+                        "size": a.size,
+                        "sha256": a.sha256,
+                        "kind": a.kind,
+                    }
+                    for a in o.artifacts
+                )
+            self._update_trials(conn, updates)
+            self._upsert(
+                conn, Metric.__table__, _last_wins(metrics, ("trial_id", "name")), ("trial_id", "name")
+            )
+            self._upsert(
+                conn,
+                MetricHistory.__table__,
+                _last_wins(history, ("trial_id", "name", "step")),
+                ("trial_id", "name", "step"),
+            )
+            self._bulk_insert(conn, Artifact.__table__, artifacts)
+        return unchanged
+
+    def _update_trials(self, conn: Connection, updates: list[dict[str, Any]]) -> None:
+        if not updates:
+            return
+        cols = [k for k in updates[0] if k != "b_id"]
+        stmt = (
+            update(Trial)
+            .where(Trial.id == bindparam("b_id"), or_(*(Trial.state == s for s in _OPEN_STATES)))
+            .values({c: bindparam(c) for c in cols})
+        )
+        conn.execute(stmt, updates)
+
+    def add_reports(self, reports: Iterable[tuple[int, MetricPoint]]) -> None:
+        rows = _last_wins(
+            [
+                {"trial_id": tid, "name": p.name, "step": p.step, "value": clean_float(p.value)}
+                for tid, p in reports
+            ],
+            ("trial_id", "name", "step"),
+        )
+        if not rows:
+            return
+        with self._tx(write=True, action="add reports") as conn:
+            ids = list({r["trial_id"] for r in rows})
+            open_ids: set[int] = set()
+            for chunk in _chunks(ids):
+                stmt = select(Trial.id).where(Trial.id.in_(chunk), Trial.state.in_(_OPEN_STATES))
+                open_ids.update(conn.scalars(stmt))
+            rows = [r for r in rows if r["trial_id"] in open_ids]  # finished trials are immutable
+            self._upsert(conn, MetricHistory.__table__, rows, ("trial_id", "name", "step"))
+
+    def mark_interrupted(self, study_id: int, trial_ids: Sequence[int] | None = None) -> list[int]:
+        """Waiting and running trials become interrupted (``trial_ids`` None: the study's sweep trials)."""
+        with self._tx(write=True, action="mark interrupted") as conn:
+            self._lock_study(conn, study_id)
+            stmt = select(Trial.id, Trial.started_at).where(
+                Trial.study_id == study_id, Trial.state.in_(_OPEN_STATES)
+            )
+            if trial_ids is None:
+                stmt = stmt.where(Trial.kind == TrialKind.SWEEP.value)
+                found = list(conn.execute(stmt))
+            else:
+                found = []
+                for chunk in _chunks(list(trial_ids)):
+                    found.extend(conn.execute(stmt.where(Trial.id.in_(chunk))))
+            if not found:
+                return []
+            now = self._now(conn)
+            updates = [
+                {
+                    "b_id": tid,
+                    "state": TrialState.INTERRUPTED.value,
+                    "finished_at": now,
+                    "duration_s": (now - started).total_seconds() if started else None,
+                }
+                for tid, started in found
+            ]
+            self._update_trials(conn, updates)
+            return sorted(tid for tid, _ in found)
+
+    # -- reading trials --------------------------------------------------------------------------------
+    def _records(self, conn: Connection, rows: Sequence[Any], with_metrics: bool) -> list[TrialRecord]:
+        metrics: dict[int, dict[str, float]] = {r.id: {} for r in rows}
+        if with_metrics and rows:
+            for chunk in _chunks([r.id for r in rows]):
+                stmt = select(Metric.trial_id, Metric.name, Metric.value).where(Metric.trial_id.in_(chunk))
+                for tid, name, value in conn.execute(stmt):
+                    metrics[tid][name] = value if value is not None else math.nan
+        return [
+            TrialRecord(
+                trial_id=r.id,
+                study_id=r.study_id,
+                number=r.number,
+                state=TrialState(r.state),
+                params=r.params or {},
+                seed=r.seed,
+                kind=TrialKind(r.kind),
+                objective=r.objective,
+                metrics=metrics[r.id],
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                duration_s=r.duration_s,
+                retry_of=r.retry_of,
+                worker_host=r.worker_host,
+                ray_node_id=r.ray_node_id,
+                gpu_ids=tuple(r.gpu_ids or ()),
+                error=r.error,
+                environment_id=r.environment_id,
+                log_tail=r.log_tail,
+            )
+            for r in rows
+        ]
+
+    def get_trials(
+        self,
+        study_id: int,
+        states: Sequence[TrialState] | None = None,
+        include_reruns: bool = False,
+        with_metrics: bool = True,
+    ) -> list[TrialRecord]:
+        stmt = select(Trial).where(Trial.study_id == study_id)
+        if states is not None:
+            stmt = stmt.where(Trial.state.in_([TrialState(s).value for s in states]))
+        if not include_reruns:
+            stmt = stmt.where(Trial.kind == TrialKind.SWEEP.value)
+        stmt = stmt.order_by(Trial.number.is_(None), Trial.number, Trial.id)
+        with self._tx() as conn:
+            return self._records(conn, list(conn.execute(stmt)), with_metrics)
+
+    def _one_trial(self, *conds: Any, missing: str) -> TrialRecord:
+        with self._tx() as conn:
+            row = conn.execute(select(Trial).where(*conds)).first()
+            if row is None:
+                raise SweepNotFoundError(f"{missing} in {self.url_masked}")
+            return self._records(conn, [row], True)[0]
+
+    def get_trial(self, study_id: int, number: int) -> TrialRecord:
+        return self._one_trial(
+            Trial.study_id == study_id,
+            Trial.number == number,
+            missing=f"no trial number {number} in study {study_id}",
+        )
+
+    def get_trial_by_id(self, trial_id: int) -> TrialRecord:
+        return self._one_trial(Trial.id == trial_id, missing=f"no trial with id {trial_id}")
+
+    def get_history(self, trial_id: int) -> list[MetricPoint]:
+        stmt = (
+            select(MetricHistory.name, MetricHistory.step, MetricHistory.value)
+            .where(MetricHistory.trial_id == trial_id)
+            .order_by(MetricHistory.name, MetricHistory.step)
+        )
+        with self._tx() as conn:
+            return [MetricPoint(n, s, v if v is not None else math.nan) for n, s, v in conn.execute(stmt)]
+
+    def get_environment(self, environment_id: int) -> EnvironmentRecord:
+        with self._tx() as conn:
+            r = conn.execute(select(Environment).where(Environment.id == environment_id)).first()
+            if r is None:
+                raise SweepNotFoundError(f"no environment with id {environment_id} in {self.url_masked}")
+            return EnvironmentRecord(
+                hash=r.hash,
+                python_version=r.python_version,
+                python_implementation=r.python_implementation,
+                os=r.os,
+                kernel=r.kernel,
+                cpu_model=r.cpu_model,
+                cpu_count=r.cpu_count,
+                ml_packages=dict(r.ml_packages or {}),
+                packages=dict(r.packages or {}),
+                gpus=tuple(dict(g) for g in (r.gpus or ())),
+                gpu_driver=r.gpu_driver,
+                cuda_version=r.cuda_version,
+            )
+
+    def get_artifacts(self, trial_id: int) -> list[ArtifactRecord]:
+        stmt = select(Artifact).where(Artifact.trial_id == trial_id).order_by(Artifact.id)
+        with self._tx() as conn:
+            return [ArtifactRecord(r.name, r.uri, r.size, r.sha256, r.kind) for r in conn.execute(stmt)]
+
+    # -- leaderboard -----------------------------------------------------------------------------------
+    def top_trials(
+        self,
+        study_ids: Sequence[int],
+        *,
+        metric: str | None = None,
+        direction: Direction | None = None,
+        limit: int | None = None,
+        states: Sequence[TrialState] = (TrialState.COMPLETE,),
+    ) -> list[TrialRecord]:
+        with self._tx() as conn:
+            objectives = list(
+                conn.execute(
+                    select(Study.objective_metric, Study.direction).where(Study.id.in_(list(study_ids)))
+                )
+            )
+            names = {o for o, _ in objectives}
+            by_objective = metric is None or (len(names) == 1 and metric in names)
+            default_dir = _dir(objectives[0][1]) if objectives and by_objective else None
+            query = TrialQuery(
+                study_ids=list(study_ids),
+                states=[TrialState(s) for s in states],
+                sort_objective=by_objective and bool(objectives),
+                sort_metric=None if by_objective else metric,
+                descending=resolve_direction(direction, default_dir),
+                limit=limit,
+            )
+            ids = query.ordered_ids(conn)
+            if not ids:
+                return []
+            rows = {r.id: r for r in conn.execute(select(Trial).where(Trial.id.in_(ids)))}
+            return self._records(conn, [rows[i] for i in ids], True)
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+    def check_writable(self) -> None:
+        probe = {
+            "hash": "hypersweep-write-probe",
+            "python_version": "",
+            "python_implementation": "",
+            "os": "",
+            "kernel": "",
+            "cpu_model": "",
+            "cpu_count": 0,
+            "ml_packages": {},
+            "packages": {},
+            "gpus": [],
+            "created_at": datetime.now(UTC),
+        }
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(hs_write=True)
+                with conn.begin() as tx:
+                    conn.execute(insert(Environment).values(**probe))
+                    conn.execute(update(Study).where(Study.id == -1).values(notes=None))
+                    tx.rollback()
+        except SQLAlchemyError as e:
+            raise _engine.translate_error(e, self._surl, "write check") from e
+
+
+def _last_wins(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows deduplicated on ``keys``, keeping the last (one upsert statement may not touch a row twice)."""
+    if not rows:
+        return rows
+    return list({tuple(r[k] for k in keys): r for r in rows}.values())

@@ -1,0 +1,109 @@
+"""Schema revisions: the Alembic scripts, the models and the stores made by released revisions agree."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from hypersweep.errors import SchemaVersionError
+from hypersweep.records import Direction, StudyStatus, TrialKind, TrialState
+from hypersweep.store import open_store, upgrade_store
+from hypersweep.store._sql import _engine
+from hypersweep.store._sql._models import Base
+
+from .conftest import _sa_url
+
+ASSETS = Path(__file__).parents[1] / "data" / "stores"
+
+# One row per released revision: a store made by that release (tests/data/stores/make_store_asset.py).
+# A new revision adds its row; the data each asset holds is the same, so one check reads them all.
+RELEASED_STORES = [("0001", "rev0001.db")]
+
+
+def _script_revisions() -> list[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_engine.MIGRATIONS_DIR))
+    return [s.revision for s in reversed(list(ScriptDirectory.from_config(cfg).walk_revisions()))]
+
+
+def test_known_revisions_match_alembic_scripts() -> None:
+    assert tuple(_script_revisions()) == _engine.KNOWN_REVISIONS
+    assert _engine.KNOWN_REVISIONS[-1] == _engine.HEAD_REVISION
+    assert [rev for rev, _ in RELEASED_STORES] == list(_engine.KNOWN_REVISIONS)
+
+
+def test_models_match_head(store_url: str) -> None:
+    """The declarative models and the migrations describe the same schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    open_store(store_url, create=True).close()
+    engine = create_engine(_sa_url(store_url))
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = [d for d in compare_metadata(ctx, Base.metadata) if not _is_version_table(d)]
+    engine.dispose()
+    assert diff == []
+
+
+def _is_version_table(diff: object) -> bool:
+    return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == _engine.VERSION_TABLE
+
+
+def test_downgrade_and_upgrade_roundtrip(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite:///{tmp_path / 'hs.db'}"
+    open_store(url, create=True).close()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_engine.MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.downgrade(cfg, "base")
+    with pytest.raises(SchemaVersionError):
+        open_store(url)
+    assert upgrade_store(url) == (None, _engine.HEAD_REVISION)
+    open_store(url).close()
+
+
+@pytest.mark.parametrize(("revision", "filename"), RELEASED_STORES)
+def test_released_store_opens_and_reads_back(revision: str, filename: str, tmp_path: Path) -> None:
+    path = tmp_path / filename
+    shutil.copy(ASSETS / filename, path)
+    url = f"sqlite:///{path}"
+    if revision != _engine.HEAD_REVISION:
+        with pytest.raises(SchemaVersionError, match="hypersweep db upgrade"):
+            open_store(url)
+        assert upgrade_store(url) == (revision, _engine.HEAD_REVISION)
+    with open_store(url) as store:
+        study = store.get_study("digits-svc")
+        assert (study.strategy, study.direction, study.seed, study.status) == (
+            "tpe",
+            Direction.MAXIMIZE,
+            42,
+            StudyStatus.FINISHED,
+        )
+        assert study.tags == {"team": "vision"} and study.git_commit == "c" * 40
+        trials = store.get_trials(study.study_id, include_reruns=True)
+        assert [(t.number, t.state, t.kind) for t in trials] == [
+            (0, TrialState.COMPLETE, TrialKind.SWEEP),
+            (1, TrialState.FAILED, TrialKind.SWEEP),
+            (None, TrialState.RUNNING, TrialKind.RERUN),
+        ]
+        best = trials[0]
+        assert best.params == {"C": 1.0, "kernel": "rbf", "shrinking": True}
+        assert best.metrics == {"val_accuracy": 0.97, "train_time": 1.5} and best.objective == 0.97
+        assert best.started_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC) and best.duration_s == 30
+        assert [(p.step, p.value) for p in store.get_history(best.trial_id)] == [(0, 0.9), (1, 0.97)]
+        env = store.get_environment(best.environment_id)
+        assert env.cuda_version == "12.4" and env.gpus[0]["name"] == "NVIDIA A100"
+        assert [a.name for a in store.get_artifacts(best.trial_id)] == ["model.pkl"]
+        assert trials[1].error == "ValueError: degree" and trials[2].retry_of == best.trial_id
+        assert [t.number for t in store.top_trials([study.study_id])] == [0]
