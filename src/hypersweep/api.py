@@ -383,30 +383,53 @@ def leaderboard_rows(
     *,
     top: int | None = 10,
     include_pruned: bool = False,
+    where: str | None = None,
+    sort: str | None = None,
+    order: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Ranked trials of one or more studies (names may be globs) as JSON-able rows."""
+    """Ranked trials of one or more studies (names may be globs) as JSON-able rows.
+
+    Studies rank together when they share the objective metric. ``where`` is the filter language of
+    CONTRACT.md section 5 (parsed, then bound; never pasted into SQL); a filter on ``state`` reaches
+    trials of any state, otherwise complete (and with ``include_pruned`` pruned) trials are listed.
+    ``sort`` defaults to the objective in its goal's direction; another key sorts ascending unless
+    ``order`` is ``desc``. Missing values sort last.
+    """
+    from hypersweep.store import parse_filter
+    from hypersweep.store._filter import Field, fields_used
+
     studies: list[StudyRecord] = []
     for n in names:
         found = st.list_studies(n) if any(c in n for c in "*?[") else [st.get_study(n)]
         if not found:
-            raise SweepNotFoundError(f"no study matches {n!r}")
+            raise SweepNotFoundError(f"no study matches {n!r} in {st.url_masked}")
         studies.extend(s for s in found if s.study_id not in {x.study_id for x in studies})
     metrics = {s.objective_metric for s in studies}
-    if len(metrics) > 1:
+    if len(metrics) > 1 and sort is None:
         raise UsageError(
             "these studies do not share an objective metric ("
             + ", ".join(f"{s.name}: {s.objective_metric}" for s in studies)
-            + "); rank them separately"
+            + "); rank them separately, or pass --sort METRIC to rank by a metric they all report"
         )
+    if order not in (None, "asc", "desc"):
+        raise UsageError(f"--order must be asc or desc, not {order!r}")
+    expr = parse_filter(where) if where else None
+    states: list[TrialState] | None = (
+        [TrialState.COMPLETE, TrialState.PRUNED] if include_pruned else [TrialState.COMPLETE]
+    )
+    if expr is not None and Field("column", "state") in fields_used(expr, columns=True):
+        states = None
     first = studies[0]
-    states = [TrialState.COMPLETE, TrialState.PRUNED] if include_pruned else [TrialState.COMPLETE]
+    direction = {"asc": Direction.MINIMIZE, "desc": Direction.MAXIMIZE}.get(order or "")
     by_id = {s.study_id: s for s in studies}
     rows = st.top_trials(
         [s.study_id for s in studies],
-        metric=first.objective_metric,
-        direction=first.direction or Direction.MINIMIZE if first.objective_metric else None,
+        metric=first.objective_metric if len(metrics) == 1 else None,
+        direction=direction,
         limit=top,
         states=states,
+        where=expr,
+        sort=sort,
     )
     return [trial_row(by_id[t.study_id], t) for t in rows]
 

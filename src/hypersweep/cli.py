@@ -379,16 +379,34 @@ def studies(store: str | None, fmt: str, pattern: str | None) -> None:
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--include-pruned", is_flag=True, help="Rank pruned trials too (by their last value).")
 @click.option(
+    "--where", help="Filter, e.g. \"params.lr < 0.01 and (metrics.acc >= 0.9 or state = 'pruned')\"."
+)
+@click.option("--sort", help="Sort key: a metric (metrics.X), a param (params.X), duration_s, number...")
+@click.option(
+    "--order", type=click.Choice(["asc", "desc"]), help="Sort order (default: the objective's goal)."
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "csv", "markdown"]),
     default="table",
     show_default=True,
 )
-def leaderboard(names: tuple[str, ...], store: str | None, top: int, include_pruned: bool, fmt: str) -> None:
+def leaderboard(
+    names: tuple[str, ...],
+    store: str | None,
+    top: int,
+    include_pruned: bool,
+    where: str | None,
+    sort: str | None,
+    order: str | None,
+    fmt: str,
+) -> None:
     """Best trials of one or more studies (NAME may be a glob such as 'digits-*')."""
     with api.open(store) as st:
-        rows = api.leaderboard_rows(st, list(names), top=top, include_pruned=include_pruned)
+        rows = api.leaderboard_rows(
+            st, list(names), top=top, include_pruned=include_pruned, where=where, sort=sort, order=order
+        )
     multi = len(names) > 1 or any(c in n for n in names for c in "*?[")
     cols = (["study"] if multi else []) + ["number", "state", "objective", "params", "metrics", "duration_s"]
     _emit_rows(rows, fmt, cols)

@@ -10,11 +10,12 @@ import re
 from typing import TYPE_CHECKING
 
 from hypersweep.store._base import Store
+from hypersweep.store._filter import parse_filter
 
 if TYPE_CHECKING:
     from hypersweep.store._sql._store import SQLStore
 
-__all__ = ["Store", "mask_url", "open_store", "upgrade_store"]
+__all__ = ["Store", "mask_url", "open_store", "parse_filter", "upgrade_store"]
 
 _QUERY_SECRET = re.compile(r"(?i)([?&](?:password|sslpassword)=)[^&#]*")
 

@@ -39,6 +39,7 @@ from hypersweep.records import (
     TrialRecord,
     TrialState,
 )
+from hypersweep.store._filter import Expr
 
 __all__ = ["Store"]
 
@@ -152,9 +153,15 @@ class Store(abc.ABC):
         metric: str | None = None,
         direction: Direction | None = None,
         limit: int | None = None,
-        states: Sequence[TrialState] = (TrialState.COMPLETE,),
+        states: Sequence[TrialState] | None = (TrialState.COMPLETE,),
+        where: Expr | None = None,
+        sort: str | None = None,
     ) -> list[TrialRecord]:
         """The best sweep trials of the given studies, best first, with their final metrics.
+
+        ``where`` is a parsed ``--where`` filter (``hypersweep.store.parse_filter``), compiled to bound
+        SQL; ``sort`` another sort key (``metrics.X``, ``params.X``, ``duration_s``, ``number``...),
+        ascending unless ``direction`` says otherwise; ``states`` None means any state.
 
         ``metric`` None (or the studies' objective) sorts by the trial's objective; another name sorts by
         that final metric. ``direction`` None means the studies' objective direction when ``metric`` is

@@ -86,6 +86,7 @@ class TrialQuery:
     where: list[ColumnElement[bool]] = field(default_factory=list)
     sort_objective: bool = True  # sort by trials.objective; else by ``sort_metric``
     sort_metric: str | None = None
+    sort_expr: Any = None  # any sort expression (``--sort params.lr``, ``--sort duration_s``)
     descending: bool = False
     limit: int | None = None
 
@@ -100,6 +101,8 @@ class TrialQuery:
         return select(Trial.id).where(and_(*conds))
 
     def _sort_key(self, stmt: Select[Any]) -> tuple[Select[Any], Any]:
+        if self.sort_expr is not None:
+            return stmt, self.sort_expr
         if self.sort_objective:
             return stmt, Trial.objective
         if self.sort_metric is None:

@@ -42,6 +42,7 @@ from hypersweep.records import (
     clean_float,
 )
 from hypersweep.store._base import Store
+from hypersweep.store._filter import Expr
 from hypersweep.store._sql import _engine
 from hypersweep.store._sql._models import (
     Artifact,
@@ -790,8 +791,13 @@ class SQLStore(Store):
         metric: str | None = None,
         direction: Direction | None = None,
         limit: int | None = None,
-        states: Sequence[TrialState] = (TrialState.COMPLETE,),
+        states: Sequence[TrialState] | None = (TrialState.COMPLETE,),
+        where: Expr | None = None,
+        sort: str | None = None,
     ) -> list[TrialRecord]:
+        from hypersweep.store._sql._where import compile_filter, sort_key
+
+        conditions = [compile_filter(where)] if where is not None else []
         with self._tx() as conn:
             objectives = list(
                 conn.execute(
@@ -800,12 +806,16 @@ class SQLStore(Store):
             )
             names = {o for o, _ in objectives}
             by_objective = metric is None or (len(names) == 1 and metric in names)
+            if sort is not None and sort not in ("objective", *(f"metrics.{n}" for n in names if n), *names):
+                by_objective = False
             default_dir = _dir(objectives[0][1]) if objectives and by_objective else None
             query = TrialQuery(
                 study_ids=list(study_ids),
-                states=[TrialState(s) for s in states],
+                states=None if states is None else [TrialState(s) for s in states],
+                where=conditions,
                 sort_objective=by_objective and bool(objectives),
                 sort_metric=None if by_objective else metric,
+                sort_expr=None if by_objective or sort is None else sort_key(sort),
                 descending=resolve_direction(direction, default_dir),
                 limit=limit,
             )
