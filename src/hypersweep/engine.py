@@ -355,6 +355,7 @@ class Engine:
             timeout_s=t.timeout_s,
             env=dict(t.env),
             sync_reports=self._sync,
+            wandb_capture=getattr(t, "wandb", "off") == "capture" and t.command is not None,
         )
 
     # -- results ---------------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ class TrialPayload:
     env: Mapping[str, str] = field(default_factory=dict)
     sync_reports: bool = False  # a pruner listens: send every report at once
     capture_env: bool = True
+    wandb_capture: bool = False  # command trials import hypersweep's offline `wandb` stand-in
 
     def __call__(self, channel: Channel | None) -> TrialRunResult:
         from hypersweep.trial._runners import run_command, run_function
