@@ -155,6 +155,8 @@ class NewStudy:
     git_diff_hash: str | None = None
     launched_by: str | None = None
     launched_host: str | None = None
+    code_hash: str | None = None  # sha256 of the trial's module or program file
+    data_hashes: Mapping[str, str] = field(default_factory=dict)  # trial.data path -> sha256
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,8 @@ class StudyRecord:
     tags: Mapping[str, str] = field(default_factory=dict)
     notes: str | None = None
     lease: LeaseInfo | None = None
+    code_hash: str | None = None
+    data_hashes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -107,12 +107,13 @@ def test_unknown_revision(store_url: str) -> None:
 
 def test_older_revision_names_the_upgrade_command(store_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     open_store(store_url, create=True).close()
-    monkeypatch.setattr(_engine, "KNOWN_REVISIONS", ("0001", "0002"))
-    monkeypatch.setattr(_engine, "HEAD_REVISION", "0002")
+    current = _engine.HEAD_REVISION
+    monkeypatch.setattr(_engine, "KNOWN_REVISIONS", (*_engine.KNOWN_REVISIONS, "9999"))
+    monkeypatch.setattr(_engine, "HEAD_REVISION", "9999")
     with pytest.raises(SchemaVersionError) as info:
         open_store(store_url)
     assert f"hypersweep db upgrade --store {mask_url(store_url)}" in str(info.value)
-    assert "revision 0001" in str(info.value)
+    assert f"revision {current}" in str(info.value)
 
 
 def test_no_version_table(store_url: str) -> None:

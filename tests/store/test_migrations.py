@@ -20,7 +20,7 @@ ASSETS = Path(__file__).parents[1] / "data" / "stores"
 
 # One row per released revision: a store made by that release (tests/data/stores/make_store_asset.py).
 # A new revision adds its row; the data each asset holds is the same, so one check reads them all.
-RELEASED_STORES = [("0001", "rev0001.db")]
+RELEASED_STORES = [("0001", "rev0001.db"), ("0002", "rev0002.db")]
 
 
 def _script_revisions() -> list[str]:

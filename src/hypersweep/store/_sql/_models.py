@@ -112,6 +112,9 @@ class Study(Base):
     launched_host: Mapped[str | None] = mapped_column(String(255))
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str | None] = mapped_column(Text)
+    # revision 0002: code and data identity for `reproduce`
+    code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    data_hashes: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class StudyTag(Base):

@@ -71,6 +71,8 @@ _MUTABLE_STUDY_FIELDS = frozenset(
         "git_commit",
         "git_dirty",
         "git_diff_hash",
+        "code_hash",
+        "data_hashes",
     }
 )
 _OPEN_STATES = (TrialState.WAITING.value, TrialState.RUNNING.value)
@@ -257,6 +259,8 @@ class SQLStore(Store):
             git_commit=row.git_commit,
             git_dirty=row.git_dirty,
             git_diff_hash=row.git_diff_hash,
+            code_hash=row.code_hash,
+            data_hashes=dict(row.data_hashes or {}),
             launched_by=row.launched_by,
             launched_host=row.launched_host,
             stop_requested=bool(row.stop_requested),
@@ -317,6 +321,8 @@ class SQLStore(Store):
                 "git_commit": study.git_commit,
                 "git_dirty": study.git_dirty,
                 "git_diff_hash": study.git_diff_hash,
+                "code_hash": study.code_hash,
+                "data_hashes": dict(study.data_hashes),
                 "launched_by": study.launched_by,
                 "launched_host": study.launched_host,
                 "stop_requested": False,
