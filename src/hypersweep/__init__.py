@@ -31,8 +31,9 @@ from hypersweep.trial._seed import seed_everything
 
 if TYPE_CHECKING:
     from hypersweep._frames import leaderboard, studies, trials
-    from hypersweep.api import RunResult, resume_sweep, run_sweep, stop_sweep
     from hypersweep._report import write_report
+    from hypersweep._reproduce import ReproduceResult, reproduce
+    from hypersweep.api import RunResult, resume_sweep, run_sweep, stop_sweep
     from hypersweep.spec import SweepSpec, load_spec
 
 __version__ = "0.1.0"
@@ -62,6 +63,8 @@ __all__ = [
     "load_spec",
     "log_artifact",
     "report",
+    "reproduce",
+    "ReproduceResult",
     "resume_sweep",
     "run_sweep",
     "seed_everything",
@@ -83,6 +86,8 @@ _LAZY = {
     "studies": "hypersweep._frames",
     "trials": "hypersweep._frames",
     "write_report": "hypersweep._report",
+    "reproduce": "hypersweep._reproduce",
+    "ReproduceResult": "hypersweep._reproduce",
 }
 
 

@@ -7,11 +7,9 @@ a thin shell over these functions. Configuration variables (``HYPERSWEEP_STORE``
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 import random
 import socket
-import subprocess
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from hypersweep._identity import code_file, file_hash, git_info, hash_data
 from hypersweep.engine import Engine, EngineOptions, Progress, RunSummary
 from hypersweep.errors import (
     ResumeConflictError,
@@ -78,23 +77,6 @@ class RunResult:
 
 
 # -- helpers -------------------------------------------------------------------------------------------
-def _git_info(folder: str) -> tuple[str | None, bool | None, str | None]:
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return out.stdout if out.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None:
-        return None, None, None
-    diff = git("diff", "HEAD") or ""
-    status = git("status", "--porcelain") or ""
-    dirty = bool(status.strip())
-    return commit.strip(), dirty, hashlib.sha256(diff.encode()).hexdigest() if dirty else None
-
-
 def _stored_spec(study: StudyRecord) -> SweepSpec | None:
     try:
         return parse_spec(study.spec_text, file=study.spec_path, workdir=study.workdir, check_files=False)
@@ -238,7 +220,8 @@ def run_sweep(
             )
             study = st.update_study(study.study_id, budget_trials=budget)
         else:
-            commit, dirty, diff_hash = _git_info(spec.workdir)
+            commit, dirty, diff_hash = git_info(spec.workdir)
+            code = code_file(spec.trial, spec.workdir)
             study_seed = seed if seed is not None else spec.seed
             if study_seed is None:
                 study_seed = random.SystemRandom().randrange(2**31)
@@ -262,6 +245,8 @@ def run_sweep(
                         git_diff_hash=diff_hash,
                         launched_by=getpass.getuser(),
                         launched_host=socket.gethostname(),
+                        code_hash=file_hash(code) if code else None,
+                        data_hashes=hash_data(spec.trial.data, spec.workdir),
                     )
                 )
             except StudyExistsError:  # another driver created it a moment ago

@@ -558,6 +558,71 @@ def report(name: str, store: str | None, out: str) -> None:
 
 
 @cli.command()
+@click.argument("name")
+@click.argument("number", type=int)
+@click.option("--store", help=STORE_HELP)
+@click.option(
+    "--tolerance",
+    type=float,
+    default=1e-6,
+    show_default=True,
+    help="Allowed absolute or relative difference of each metric.",
+)
+@click.option("--executor", type=click.Choice(["ray", "local"]), default="ray", show_default=True)
+@click.option("--address", help="Ray cluster address (default: start a local Ray).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def reproduce(
+    name: str, number: int, store: str | None, tolerance: float, executor: str, address: str | None, fmt: str
+) -> None:
+    """Rerun trial NUMBER of NAME from scratch and show what differs (exit 6 when it does not reproduce)."""
+    from dataclasses import asdict
+
+    from hypersweep._reproduce import reproduce as run_reproduce
+
+    res = run_reproduce(name, number, store=store, tolerance=tolerance, executor=executor, address=address)
+    if fmt == "json":
+        data = asdict(res)
+        data["reproduced"] = res.reproduced
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        table = Table(title=f"{name} trial {number}: original vs rerun (tolerance {tolerance:g})")
+        for c in ("metric", "original", "rerun", "abs diff", "rel diff", "within"):
+            table.add_column(c)
+        for m in res.metrics:
+            table.add_row(
+                m.name,
+                _fmt(m.original),
+                _fmt(m.rerun),
+                _fmt(m.abs_diff),
+                _fmt(m.rel_diff),
+                "[green]yes[/]" if m.within else "[red]NO[/]",
+            )
+        for m in res.system_metrics:
+            table.add_row(
+                m.name, _fmt(m.original), _fmt(m.rerun), _fmt(m.abs_diff), _fmt(m.rel_diff), "(not compared)"
+            )
+        _out.print(table)
+        for metric, step in res.history_divergence.items():
+            _out.print(f"history of {metric} first diverges at step {step}")
+        if res.environment:
+            env = Table(title="what changed since the original ran")
+            for c in ("what", "original", "now"):
+                env.add_column(c)
+            for what, was, now in res.environment:
+                env.add_row(what, _fmt(was), _fmt(now))
+            _out.print(env)
+        else:
+            _out.print("environment, code, data and sweep file: unchanged")
+        for w in res.warnings:
+            _err.print(f"[yellow]warning:[/] {w}")
+        if res.rerun_state.value != "complete":
+            _err.print(f"the rerun {res.rerun_state.value}: {res.rerun_error or ''}", markup=False)
+        _out.print("[green]reproduced[/]" if res.reproduced else "[red]did not reproduce[/]")
+    if not res.reproduced:
+        sys.exit(6)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of the native sweep format (for editor validation)."""
     from hypersweep.spec import json_schema

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import collections
 import enum
+import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from hypersweep.errors import FailureBudgetExceeded, StudyLockedError
+import tenacity
+
+from hypersweep.errors import FailureBudgetExceeded, StoreError, StoreUnavailableError, StudyLockedError
 from hypersweep.executors import Executor, ResourceRequest, TaskCrashed, TaskDone
 from hypersweep.records import (
     EnvironmentRecord,
@@ -34,7 +37,10 @@ from hypersweep.store import Store
 from hypersweep.strategies import HistoryTrial, Strategy, Suggestion, params_key, trial_seed
 from hypersweep.trial import TrialPayload, TrialRunResult
 
-__all__ = ["Engine", "EngineOptions", "Progress", "RunSummary", "StopReason"]
+__all__ = ["STORE_RETRY_S", "Engine", "EngineOptions", "Progress", "RunSummary", "StopReason"]
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 FLUSH_RESULTS_S = 0.1
 FLUSH_REPORTS_S = 1.0
@@ -42,6 +48,8 @@ HEARTBEAT_S = 5.0
 POLL_STOP_S = 1.0
 CANCEL_WAIT_S = 5.0
 FIRST_FAILS = 3
+STORE_RETRY_S = 60.0  # how long the driver retries an unavailable store before it stops
+STORE_BACKOFF_S = (0.1, 5.0)  # first and longest wait between tries (exponential, jittered)
 
 
 class StopReason(str, enum.Enum):
@@ -64,6 +72,7 @@ class EngineOptions:
     target: float | None = None
     retry_failed: bool = False
     lease_owner: str = ""
+    store_retry_s: float = STORE_RETRY_S
 
 
 @dataclass
@@ -242,15 +251,13 @@ class Engine:
                     last_reports = now
                 if now - last_beat >= HEARTBEAT_S:
                     last_beat = now
-                    if self.opt.lease_owner and not self.store.renew_lease(
-                        self.study.study_id, self.opt.lease_owner
-                    ):
-                        raise StudyLockedError(
-                            f"study {self.study.name!r}: another driver took over the lease; this driver stops"
-                        )
+                    self._heartbeat()
                 if reason is None and now - last_poll >= POLL_STOP_S:
                     last_poll = now
-                    if self.store.get_study_by_id(self.study.study_id).stop_requested:
+                    study = self._store_call(
+                        "polling for stop", lambda: self.store.get_study_by_id(self.study.study_id)
+                    )
+                    if study.stop_requested:
                         reason = StopReason.STOPPED
                 if self._on_progress is not None and now - last_progress >= 0.2:
                     last_progress = now
@@ -326,7 +333,7 @@ class Engine:
             NewTrial(params=dict(s.params), seed=trial_seed(self.study.seed, s.params), retry_of=r)
             for s, r in chosen
         ]
-        records = self.store.create_trials(self.study.study_id, news)
+        records = self._create_trials(news)
         for (sugg, _), rec in zip(chosen, records, strict=True):
             self._inflight[rec.trial_id] = _InFlight(rec, sugg)
             self.executor.submit(rec.trial_id, self._payload(rec), self._request, self.spec.trial.timeout_s)
@@ -339,24 +346,7 @@ class Engine:
             self._ready.extend(got)
 
     def _payload(self, rec: TrialRecord) -> TrialPayload:
-        t = self.spec.trial
-        return TrialPayload(
-            trial_id=rec.trial_id,
-            study=self.study.name,
-            number=rec.number,
-            params=dict(rec.params),
-            nested_params=nest_params(self.spec.parameters, rec.params),
-            seed=rec.seed,
-            workdir=self.study.workdir,
-            objective=self._objective,
-            function=t.function,
-            command=tuple(t.command) if t.command else None,
-            program=t.program,
-            timeout_s=t.timeout_s,
-            env=dict(t.env),
-            sync_reports=self._sync,
-            wandb_capture=getattr(t, "wandb", "off") == "capture" and t.command is not None,
-        )
+        return build_payload(self.spec, self.study, rec, sync=self._sync)
 
     # -- results ---------------------------------------------------------------------------------------
     def _on_reports(self, key: int, points: list[tuple[str, int, float]]) -> bool:
@@ -406,29 +396,7 @@ class Engine:
                 self._reruns.append((fl.record.params, fl.record.trial_id))
 
     def _outcome(self, fl: _InFlight, r: TrialRunResult) -> TrialOutcome:
-        state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED}.get(r.state, TrialState.FAILED)
-        env = r.environment
-        if env is not None:
-            self._envs[env.hash] = env
-        elif r.environment_hash is not None:
-            env = self._envs.get(r.environment_hash)
-        objective = r.metrics.get(self._objective) if self._objective else None
-        history = tuple(MetricPoint(n, s, v) for n, s, v in r.points)
-        return TrialOutcome(
-            trial_id=fl.record.trial_id,
-            state=state,
-            metrics=dict(r.metrics),
-            objective=objective if objective is not None and math.isfinite(objective) else None,
-            history=history,
-            started_at=r.started_at,
-            finished_at=r.finished_at,
-            environment=env,
-            worker_host=r.host,
-            ray_node_id=r.node_id,
-            gpu_ids=tuple(r.gpu_ids),
-            error=r.error,
-            log_tail=r.log_tail,
-        )
+        return outcome_from_result(fl.record.trial_id, r, self._envs, self._objective)
 
     def _cancel_all(self, prog: Progress) -> None:
         for key in list(self._inflight):
@@ -446,16 +414,125 @@ class Engine:
         self._inflight.clear()
         prog.running = 0
 
+    # -- store writes: retried while the store is unavailable ------------------------------------------
+    def _store_call(self, what: str, call: Callable[[], _T], *, check_lease: bool = False) -> _T:
+        """``call()``, retried with exponential backoff while it raises ``StoreUnavailableError`` (a
+        server restarting, a SQLite lock held past the busy timeout), for at most ``store_retry_s``.
+
+        Every store write the loop makes is idempotent or made so by ``call`` (see ``_create_trials``),
+        so a try that committed before its connection dropped is safe to repeat. With ``check_lease``,
+        each retry first renews the lease, so a driver whose lease another took over during the outage
+        stops (``StudyLockedError``) instead of writing. Past the deadline the in-flight trials are
+        cancelled and ``StoreUnavailableError`` ends the run; the study stays resumable.
+        """
+        tries = 0
+        first_failure: list[float] = []
+
+        def attempt() -> _T:
+            nonlocal tries
+            tries += 1
+            if tries > 1 and check_lease:
+                self._renew_lease()
+            return call()
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            if not first_failure:
+                first_failure.append(time.monotonic())
+                err = state.outcome.exception() if state.outcome is not None else None
+                _log.warning(
+                    "%s; retrying %s for up to %g s (HYPERSWEEP_STORE_RETRY_S)",
+                    err,
+                    what,
+                    self.opt.store_retry_s,
+                )
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(StoreUnavailableError),
+            wait=tenacity.wait_exponential_jitter(initial=STORE_BACKOFF_S[0], max=STORE_BACKOFF_S[1]),
+            stop=tenacity.stop_before_delay(max(self.opt.store_retry_s, 0.0)),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            result = retrying(attempt)
+        except StoreUnavailableError as e:
+            for key in list(self._inflight):
+                self.executor.cancel(key)  # nothing can record them; resume reruns their params
+            raise StoreUnavailableError(
+                f"{e}\nstudy {self.study.name!r} stopped: the store stayed unavailable while {what} "
+                f"({tries} tries over {self.opt.store_retry_s:g} s, HYPERSWEEP_STORE_RETRY_S); "
+                f"resume it with `hypersweep resume {self.study.name}` once the store is back"
+            ) from e
+        if first_failure:
+            _log.warning(
+                "store available again after %.1f s; %s done", time.monotonic() - first_failure[0], what
+            )
+        return result
+
+    def _renew_lease(self) -> None:
+        if self.opt.lease_owner and not self.store.renew_lease(self.study.study_id, self.opt.lease_owner):
+            raise StudyLockedError(
+                f"study {self.study.name!r}: another driver took over the lease; this driver stops"
+            )
+
+    def _heartbeat(self) -> None:
+        self._store_call("renewing the lease", self._renew_lease)
+
+    def _create_trials(self, news: Sequence[NewTrial]) -> list[TrialRecord]:
+        """``create_trials``, safe to retry: a try whose commit reached the database before the connection
+        dropped left the batch in the store, so before trying again we look for it and adopt it."""
+        sent = False
+
+        def attempt() -> list[TrialRecord]:
+            nonlocal sent
+            if sent:
+                found = self._committed_batch(news)
+                if found is not None:
+                    return found
+            sent = True
+            return self.store.create_trials(self.study.study_id, news)
+
+        return self._store_call("creating trials", attempt, check_lease=True)
+
+    def _committed_batch(self, news: Sequence[NewTrial]) -> list[TrialRecord] | None:
+        """The trials an earlier, ambiguous ``create_trials(news)`` committed, or None if it did not.
+
+        This driver holds the lease, so it alone creates sweep trials; a running sweep trial that it
+        neither has in flight nor holds an unwritten outcome for comes from that try (one transaction:
+        all of the batch or none of it)."""
+        known = set(self._inflight) | {o.trial_id for o in self._outcomes}
+        running = self.store.get_trials(self.study.study_id, states=[TrialState.RUNNING], with_metrics=False)
+        orphans = [t for t in running if t.trial_id not in known]
+        if not orphans:
+            return None
+        want = [(params_key(n.params), n.seed, n.retry_of) for n in news]
+        if [(params_key(t.params), t.seed, t.retry_of) for t in orphans] != want:
+            raise StoreError(
+                f"study {self.study.name!r}: the store holds running trials this driver did not start "
+                f"(numbers {', '.join(str(t.number) for t in orphans)}); another process writes to the study"
+            )
+        _log.warning(
+            "trials %s were created before the connection dropped; adopting them", [t.number for t in orphans]
+        )
+        return orphans
+
     def _flush_reports(self) -> None:
         if self._reports:
-            reports, self._reports = self._reports, []
-            self.store.add_reports(reports)
+            reports = list(self._reports)  # kept in memory until written
+            self._store_call(
+                "writing step reports", lambda: self.store.add_reports(reports), check_lease=True
+            )
+            del self._reports[: len(reports)]
 
     def _flush(self) -> None:
         self._flush_reports()
         if self._outcomes:
-            outcomes, self._outcomes = self._outcomes, []
-            self.store.finish_trials(outcomes)
+            outcomes = list(self._outcomes)  # kept in memory until written
+            # an outcome written by a try whose connection then dropped is ignored on the next try
+            self._store_call(
+                "recording results", lambda: self.store.finish_trials(outcomes), check_lease=True
+            )
+            del self._outcomes[: len(outcomes)]
 
     def _flush_all(self) -> None:
         self._flush()
@@ -501,3 +578,54 @@ class Engine:
 
 def replace_options(opt: EngineOptions, **changes: Any) -> EngineOptions:
     return replace(opt, **changes)
+
+
+def build_payload(spec: Any, study: StudyRecord, rec: TrialRecord, *, sync: bool) -> TrialPayload:
+    """The payload that runs trial ``rec`` of ``study`` (sweep trials and ``reproduce`` reruns alike)."""
+    t = spec.trial
+    return TrialPayload(
+        trial_id=rec.trial_id,
+        study=study.name,
+        number=rec.number,
+        params=dict(rec.params),
+        nested_params=nest_params(spec.parameters, rec.params),
+        seed=rec.seed,
+        workdir=study.workdir,
+        objective=spec.objective.metric if spec.objective is not None else None,
+        function=t.function,
+        command=tuple(t.command) if t.command else None,
+        program=t.program,
+        timeout_s=t.timeout_s,
+        env=dict(t.env),
+        sync_reports=sync,
+        wandb_capture=getattr(t, "wandb", "off") == "capture" and t.command is not None,
+    )
+
+
+def outcome_from_result(
+    trial_id: int, r: TrialRunResult, envs: dict[str, EnvironmentRecord], objective_metric: str | None
+) -> TrialOutcome:
+    """A worker's result as the outcome the store records; ``envs`` caches environments by hash (the
+    full record travels only with a worker process's first result)."""
+    state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED}.get(r.state, TrialState.FAILED)
+    env = r.environment
+    if env is not None:
+        envs[env.hash] = env
+    elif r.environment_hash is not None:
+        env = envs.get(r.environment_hash)
+    objective = r.metrics.get(objective_metric) if objective_metric else None
+    return TrialOutcome(
+        trial_id=trial_id,
+        state=state,
+        metrics=dict(r.metrics),
+        objective=objective if objective is not None and math.isfinite(objective) else None,
+        history=tuple(MetricPoint(n, s, v) for n, s, v in r.points),
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+        environment=env,
+        worker_host=r.host,
+        ray_node_id=r.node_id,
+        gpu_ids=tuple(r.gpu_ids),
+        error=r.error,
+        log_tail=r.log_tail,
+    )

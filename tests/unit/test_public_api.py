@@ -32,6 +32,8 @@ EXPECTED = {
     "load_spec",
     "log_artifact",
     "report",
+    "reproduce",
+    "ReproduceResult",
     "resume_sweep",
     "run_sweep",
     "seed_everything",

@@ -96,3 +96,28 @@ def fails_once(params: dict) -> dict:
 def slow_identity(params: dict) -> dict:
     time.sleep(params.get("sleep", 0.2))
     return {"loss": float(params["x"]), "x_seen": float(params["x"])}
+
+
+def pid_then_sleep(params: dict) -> dict:
+    """Appends its worker's pid to pids-<x>.txt in the sweep folder, then sleeps (a test kills it)."""
+    with open(f"pids-{params['x']}.txt", "a") as f:
+        f.write(f"{os.getpid()}\n")
+    time.sleep(params.get("sleep", 1.0))
+    return {"loss": float(params["x"]), "x_seen": float(params["x"])}
+
+
+def node_marker(params: dict) -> dict:
+    """Leaves ran-<x>-<node id> in the sweep folder for each attempt, then sleeps (a test removes nodes)."""
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()
+    open(f"ran-{params['x']}-{node}", "w").close()
+    time.sleep(params.get("sleep", 1.0))
+    return {"loss": float(params["x"]), "x_seen": float(params["x"])}
+
+
+def reads_data(params: dict) -> dict:
+    """Reads data.txt (declared in trial.data) and an environment variable."""
+    with open("data.txt") as f:
+        base = float(f.read().strip() or 0)
+    return {"loss": base + params["x"] + float(os.environ.get("HS_TEST_OFFSET", "0"))}
