@@ -47,6 +47,9 @@ class TrialContext:
     last_flush: float = field(default_factory=time.monotonic)
     artifacts: list[tuple[str, str]] = field(default_factory=list)
     pruned: bool = False
+    artifact_root: str | None = None  # where artifacts and checkpoints go (fsspec URL or folder)
+    trial_key: str = ""  # the trial's folder under the root: its number, or rerun-<id>
+    uploaded: list[Any] = field(default_factory=list)  # ArtifactRecords already uploaded (checkpoints)
 
     def add(self, step: int, metrics: Mapping[str, Any]) -> None:
         for name, value in metrics.items():

@@ -67,6 +67,8 @@ class TrialPayload:
     sync_reports: bool = False  # a pruner listens: send every report at once
     capture_env: bool = True
     wandb_capture: bool = False  # command trials import hypersweep's offline `wandb` stand-in
+    artifact_root: str | None = None  # fsspec URL or folder for artifacts and checkpoints
+    monitoring_interval_s: float | None = 2.0  # system metrics sampling period; None: off
 
     def __call__(self, channel: Channel | None) -> TrialRunResult:
         from hypersweep.trial._runners import run_command, run_function

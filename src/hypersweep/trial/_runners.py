@@ -51,7 +51,9 @@ def _context(payload: TrialPayload, channel: Channel | None) -> TrialContext:
         study=payload.study, number=payload.number, params=payload.nested_params, seed=payload.seed
     )
     push = functools.partial(channel.push, payload.trial_id) if channel is not None else None
-    return TrialContext(info=info, push=push, sync=payload.sync_reports)
+    key = str(payload.number) if payload.number is not None else f"rerun-{payload.trial_id}"
+    return TrialContext(info=info, push=push, sync=payload.sync_reports, artifact_root=payload.artifact_root,
+                        trial_key=key)
 
 
 def _finish(ctx: TrialContext, state: str, error: str | None = None) -> TrialRunResult:
@@ -165,6 +167,12 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
         env = dict(os.environ)
         env.update(worker_env(payload, artifact_dir=os.path.join(tmp, "artifacts")))
         os.makedirs(env["HYPERSWEEP_ARTIFACT_DIR"], exist_ok=True)
+        if payload.wandb_capture:  # `import wandb` finds hypersweep's offline stand-in first
+            from hypersweep.trial._wandb import SHIM_PATH
+
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (SHIM_PATH, env.get("PYTHONPATH")) if p)
+            env["WANDB_MODE"] = "offline"
+            env["WANDB_SILENT"] = "true"
         argv = build_argv(
             payload.command or (),
             payload.nested_params,
