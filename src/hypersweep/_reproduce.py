@@ -207,7 +207,8 @@ def reproduce(
         st.finish_trials([outcome])
         done = st.get_trial_by_id(rerun.trial_id)
 
-        metrics, sysm = [], []
+        metrics: list[MetricDiff] = []
+        sysm: list[MetricDiff] = []
         for m in sorted(set(orig.metrics) | set(done.metrics)):
             d = _diff(m, orig.metrics.get(m), done.metrics.get(m), tolerance)
             (sysm if is_system_metric(m) else metrics).append(d)

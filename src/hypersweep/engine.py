@@ -580,7 +580,22 @@ def replace_options(opt: EngineOptions, **changes: Any) -> EngineOptions:
     return replace(opt, **changes)
 
 
-def build_payload(spec: Any, study: StudyRecord, rec: TrialRecord, *, sync: bool) -> TrialPayload:
+def monitoring_interval(spec: Any) -> float | None:
+    """Seconds between system-metric samples: ``monitoring: {interval: 1s}``, ``false`` (off), default 2."""
+    m = getattr(spec, "monitoring", None)
+    if m is False:
+        return None
+    if isinstance(m, Mapping):
+        if m.get("enabled", True) is False:
+            return None
+        interval = m.get("interval")
+        return float(interval) if interval else 2.0
+    return 2.0
+
+
+def build_payload(
+    spec: Any, study: StudyRecord, rec: TrialRecord, *, sync: bool, artifact_root: str | None = None
+) -> TrialPayload:
     """The payload that runs trial ``rec`` of ``study`` (sweep trials and ``reproduce`` reruns alike)."""
     t = spec.trial
     return TrialPayload(
@@ -599,6 +614,8 @@ def build_payload(spec: Any, study: StudyRecord, rec: TrialRecord, *, sync: bool
         env=dict(t.env),
         sync_reports=sync,
         wandb_capture=getattr(t, "wandb", "off") == "capture" and t.command is not None,
+        artifact_root=artifact_root,
+        monitoring_interval_s=monitoring_interval(spec),
     )
 
 

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -50,28 +51,39 @@ class TrialContext:
     artifact_root: str | None = None  # where artifacts and checkpoints go (fsspec URL or folder)
     trial_key: str = ""  # the trial's folder under the root: its number, or rerun-<id>
     uploaded: list[Any] = field(default_factory=list)  # ArtifactRecords already uploaded (checkpoints)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, step: int, metrics: Mapping[str, Any]) -> None:
-        for name, value in metrics.items():
-            v = _number(name, value)
-            self.pending.append((name, step, v))
-            self.last[name] = v
+        with self.lock:
+            for name, value in metrics.items():
+                v = _number(name, value)
+                self.pending.append((name, step, v))
+                self.last[name] = v
         now = time.monotonic()
         if self.push is not None and (self.sync or now - self.last_flush >= self.flush_every_s):
             self.flush()
         if self.pruned:
             raise Pruned(f"trial pruned at step {step}")
 
+    def add_points(self, points: list[tuple[str, int, float]]) -> None:
+        """Points from another thread (the system monitor); they do not become final metrics."""
+        with self.lock:
+            self.pending.extend(points)
+        if self.push is not None and time.monotonic() - self.last_flush >= self.flush_every_s:
+            self.flush()
+
     def flush(self) -> None:
         self.last_flush = time.monotonic()
-        if self.push is None or not self.pending:
-            return
-        points, self.pending = self.pending, []
+        with self.lock:
+            if self.push is None or not self.pending:
+                return
+            points, self.pending = self.pending, []
         if self.push(points):
             self.pruned = True
 
     def take_pending(self) -> list[tuple[str, int, float]]:
-        points, self.pending = self.pending, []
+        with self.lock:
+            points, self.pending = self.pending, []
         return points
 
 

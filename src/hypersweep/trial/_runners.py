@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import functools
 import importlib
+import io
 import json
 import math
 import os
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from hypersweep.errors import Pruned
 from hypersweep.spec import build_argv
 from hypersweep.trial._context import TrialContext, TrialInfo, reset_context, set_context
+from hypersweep.trial._monitor import SystemMonitor
 
 if TYPE_CHECKING:
     from hypersweep.trial._payload import Channel, TrialPayload, TrialRunResult
@@ -52,8 +54,9 @@ def _context(payload: TrialPayload, channel: Channel | None) -> TrialContext:
     )
     push = functools.partial(channel.push, payload.trial_id) if channel is not None else None
     key = str(payload.number) if payload.number is not None else f"rerun-{payload.trial_id}"
-    return TrialContext(info=info, push=push, sync=payload.sync_reports, artifact_root=payload.artifact_root,
-                        trial_key=key)
+    return TrialContext(
+        info=info, push=push, sync=payload.sync_reports, artifact_root=payload.artifact_root, trial_key=key
+    )
 
 
 def _finish(ctx: TrialContext, state: str, error: str | None = None) -> TrialRunResult:
@@ -87,6 +90,45 @@ def _returned_metrics(value: Any, objective: str | None) -> dict[str, float]:
         ) from None
 
 
+def _gpu_indices(channel: Channel | None) -> list[int]:
+    ids: list[str] = []
+    if channel is not None:
+        ids = list(channel.placement().get("gpu_ids", ()))
+    elif os.environ.get("CUDA_VISIBLE_DEVICES"):
+        ids = os.environ["CUDA_VISIBLE_DEVICES"].split(",")
+    return [int(i) for i in ids if str(i).strip().isdigit()]
+
+
+def _monitor(
+    payload: TrialPayload, ctx: TrialContext, channel: Channel | None, root: Any
+) -> SystemMonitor | None:
+    if not payload.monitoring_interval_s:
+        return None
+    return SystemMonitor(root, payload.monitoring_interval_s, _gpu_indices(channel), ctx.add_points).start()
+
+
+class _Tee(io.TextIOBase):
+    """Writes to the original stream and keeps the tail for the trial's log."""
+
+    def __init__(self, stream: Any, tail: _Tail) -> None:
+        self._stream = stream
+        self._tail = tail
+
+    def write(self, text: str) -> int:
+        self._tail.add(text)
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", "utf-8")
+
+
 def run_function(payload: TrialPayload, channel: Channel | None) -> TrialRunResult:
     from hypersweep.trial._payload import _error_text
 
@@ -94,19 +136,28 @@ def run_function(payload: TrialPayload, channel: Channel | None) -> TrialRunResu
     ctx = _context(payload, channel)
     token = set_context(ctx)
     cwd = os.getcwd()
+    log = _Tail()
+    out, err = sys.stdout, sys.stderr
+    monitor = _monitor(payload, ctx, channel, os.getpid())
+    state, error, returned = "complete", None, {}
     try:
         os.chdir(payload.workdir)
+        sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
         value = fn(dict(payload.nested_params))
         returned = _returned_metrics(value, payload.objective)
     except Pruned:
-        return _finish(ctx, "pruned")
+        state = "pruned"
     except Exception as e:  # noqa: BLE001 - the trial's own exception is recorded, the sweep goes on
-        return _finish(ctx, "failed", _error_text(e))
+        state, error = "failed", _error_text(e)
     finally:
+        sys.stdout, sys.stderr = out, err
         os.chdir(cwd)
         reset_context(token)
-    result = _finish(ctx, "complete")
+    summary = monitor.stop() if monitor is not None else {}
+    result = _finish(ctx, state, error)
     result.metrics.update(returned)
+    result.metrics.update(summary)
+    result.log_tail = log.text() or None
     return result
 
 
@@ -242,6 +293,7 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
             for line in proc.stderr:
                 log.add(line)
 
+        monitor = _monitor(payload, ctx, channel, proc.pid)
         readers = [
             threading.Thread(target=read_stdout, daemon=True),
             threading.Thread(target=read_stderr, daemon=True),
@@ -250,15 +302,20 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
             t.start()
         deadline = time.monotonic() + payload.timeout_s if payload.timeout_s else math.inf
         timed_out = False
-        while proc.poll() is None:
-            if stop.wait(0.05):
-                _kill_group(proc, KILL_GRACE_S)
-                break
-            if time.monotonic() > deadline:
-                timed_out = True
-                _kill_group(proc, 1.0)
-                break
+        try:
+            while proc.poll() is None:
+                if stop.wait(0.05):
+                    _kill_group(proc, KILL_GRACE_S)
+                    break
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    _kill_group(proc, 1.0)
+                    break
+        except BaseException:  # cancelled (KeyboardInterrupt from Ray) or the worker is going down
+            _kill_group(proc, 1.0)
+            raise
         rc = proc.wait()
+        summary = monitor.stop() if monitor is not None else {}
         for t in readers:
             t.join(timeout=5)
         tail = log.text()
@@ -275,4 +332,5 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
         else:
             result = _finish(ctx, "complete")
         result.log_tail = tail
+        result.metrics.update(summary)
         return result
