@@ -623,6 +623,29 @@ def reproduce(
 
 
 @cli.command()
+@click.argument("name")
+@click.argument("number", type=int)
+@click.option("--store", help=STORE_HELP)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing while the trial runs.")
+def logs(name: str, number: int, store: str | None, follow: bool) -> None:
+    """Print the stdout and stderr kept for trial NUMBER of NAME (the tail, size-capped)."""
+    shown = 0
+    while True:
+        with api.open(store) as st:
+            study = st.get_study(name)
+            t = st.get_trial(study.study_id, number)
+        text = t.log_tail or ""
+        if len(text) > shown:
+            click.echo(text[shown:], nl=False)
+            shown = len(text)
+        if not follow or t.state.is_terminal:
+            break
+        time.sleep(1.0)
+    if not shown and not follow:
+        _err.print(f"trial {number} of {name!r} has no log yet (state {t.state.value})")
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of the native sweep format (for editor validation)."""
     from hypersweep.spec import json_schema
