@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from hypersweep._identity import code_file, file_hash, git_info, hash_data
-from hypersweep.engine import Engine, EngineOptions, Progress, RunSummary
+from hypersweep.engine import STORE_RETRY_S, Engine, EngineOptions, Progress, RunSummary
 from hypersweep.errors import (
     ResumeConflictError,
     SpecError,
+    StoreUnavailableError,
     StudyExistsError,
     SweepNotFoundError,
     UsageError,
@@ -125,6 +126,20 @@ def _budget_trials(spec: SweepSpec, trials: int | None) -> int | None:
     return None
 
 
+def _store_retry_s() -> float:
+    """``HYPERSWEEP_STORE_RETRY_S``: how long a driver retries an unavailable store before it stops."""
+    raw = os.environ.get("HYPERSWEEP_STORE_RETRY_S")
+    if raw is None or not raw.strip():
+        return STORE_RETRY_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise UsageError(f"HYPERSWEEP_STORE_RETRY_S must be a number of seconds >= 0, not {raw!r}")
+    return value
+
+
 def _progress_noop(p: Progress) -> None:
     return None
 
@@ -144,9 +159,11 @@ def _start_engine(
     from hypersweep.executors import ResourceRequest, make_executor
     from hypersweep.strategies import HistoryTrial, make_strategy
 
+    retry_s = _store_retry_s()
     owner = uuid.uuid4().hex
     st.acquire_lease(study.study_id, owner, socket.gethostname(), os.getpid())
     status = StudyStatus.INTERRUPTED
+    ended = False
     try:
         st.mark_interrupted(study.study_id)  # what a dead driver left running
         strategy = make_strategy(spec, study.seed)
@@ -169,15 +186,23 @@ def _start_engine(
                 target=spec.objective.target if spec.objective is not None else None,
                 retry_failed=retry_failed,
                 lease_owner=owner,
+                store_retry_s=retry_s,
             )
             engine = Engine(spec, study, st, strategy, ex, opts, on_progress=on_progress)
             summary = engine.run()
             status = summary.status
+            ended = True
             return summary
         finally:
             ex.close()
     finally:
-        st.release_lease(study.study_id, owner, status)
+        try:
+            st.release_lease(study.study_id, owner, status)
+        except StoreUnavailableError:
+            # the run already failed (the store went down): keep that error, which says how to resume;
+            # the lease expires by itself, and a resume on this host takes over a dead driver's at once
+            if ended:
+                raise
 
 
 def _result(st: Store, study: StudyRecord, summary: RunSummary) -> RunResult:

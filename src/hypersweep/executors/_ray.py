@@ -18,6 +18,7 @@ from typing import Any
 
 import ray
 import ray.exceptions
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from hypersweep.errors import ExecutorError, InsufficientResourcesError
 from hypersweep.executors._base import Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
@@ -171,7 +172,11 @@ class RayExecutor(Executor):
     def set_report_handler(self, handler: ReportHandler, sync: bool) -> None:
         self._handler = handler
         if self._hub is None:
-            self._hub = _Hub.remote()  # type: ignore[attr-defined]
+            # pinned to the driver's node: a worker node lost mid-sweep must not take the hub with it
+            here = ray.get_runtime_context().get_node_id()
+            self._hub = _Hub.options(  # type: ignore[attr-defined]
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False)
+            ).remote()
             self._channel = _RayChannel(self._hub)
 
     def _drain(self) -> None:
