@@ -304,6 +304,7 @@ def resume_sweep(
     """Continue a study until its budget is met, from what the store recorded."""
     url = resolve_store_url(store)
     with open(url, create=False) as st:
+        st.check_writable()
         study = st.get_study(name)
         if not Path(study.workdir).is_dir():
             raise UsageError(
