@@ -166,7 +166,7 @@ def reproduce(
         )
         points: list[MetricPoint] = []
 
-        def on_report(key: int, pts: list[tuple[str, int, float]]) -> bool:
+        def on_report(key: int, pts: list[tuple[str, int, float]], log: str = "") -> bool:
             points.extend(MetricPoint(n, s, v) for n, s, v in pts)
             return False
 

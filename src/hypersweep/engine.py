@@ -157,6 +157,7 @@ class Engine:
         self._reruns: collections.deque[tuple[Mapping[str, Any], int | None]] = collections.deque()
         self._outcomes: list[TrialOutcome] = []
         self._reports: list[tuple[int, MetricPoint]] = []
+        self._logs: dict[int, str] = {}  # trial_id -> output not yet written (running trials)
         self._envs: dict[str, EnvironmentRecord] = {}
         self._attempts: dict[str, int] = {}  # params key -> failed attempts
         self._run_failures: list[str] = []  # this run's results, in order, "" for a success
@@ -246,7 +247,7 @@ class Engine:
                 if self._outcomes and (now - last_flush >= FLUSH_RESULTS_S or len(self._outcomes) >= 256):
                     self._flush()
                     last_flush = now
-                if self._reports and now - last_reports >= FLUSH_REPORTS_S:
+                if (self._reports or self._logs) and now - last_reports >= FLUSH_REPORTS_S:
                     self._flush_reports()
                     last_reports = now
                 if now - last_beat >= HEARTBEAT_S:
@@ -349,10 +350,12 @@ class Engine:
         return build_payload(self.spec, self.study, rec, sync=self._sync)
 
     # -- results ---------------------------------------------------------------------------------------
-    def _on_reports(self, key: int, points: list[tuple[str, int, float]]) -> bool:
+    def _on_reports(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
         fl = self._inflight.get(key)
         if fl is None:
             return False
+        if log:
+            self._logs[key] = self._logs.get(key, "") + log
         prune = False
         for name, step, value in points:
             self._reports.append((key, MetricPoint(name, step, value)))
@@ -523,6 +526,15 @@ class Engine:
                 "writing step reports", lambda: self.store.add_reports(reports), check_lease=True
             )
             del self._reports[: len(reports)]
+        if self._logs:
+            logs = dict(self._logs)
+            self._store_call("writing trial output", lambda: self.store.append_logs(logs), check_lease=True)
+            for key, text in logs.items():
+                rest = self._logs.get(key, "")[len(text) :]
+                if rest:
+                    self._logs[key] = rest
+                else:
+                    self._logs.pop(key, None)
 
     def _flush(self) -> None:
         self._flush_reports()

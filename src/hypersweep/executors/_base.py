@@ -15,8 +15,8 @@ from typing import Any
 
 __all__ = ["Executor", "ReportHandler", "ResourceRequest", "TaskCrashed", "TaskDone"]
 
-# (key, points) -> True when the trial should be pruned
-ReportHandler = Callable[[int, list[tuple[str, int, float]]], bool]
+# (key, points, log text) -> True when the trial should be pruned
+ReportHandler = Callable[[int, list[tuple[str, int, float]], str], bool]
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ class _LocalChannel:
     def __init__(self, handler: ReportHandler | None) -> None:
         self.handler = handler
 
-    def push(self, key: int, points: list[tuple[str, int, float]]) -> bool:
-        return bool(self.handler(key, points)) if self.handler is not None else False
+    def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
+        return bool(self.handler(key, points, log)) if self.handler is not None else False
 
     def placement(self) -> dict[str, Any]:
         return {"node_id": f"local:{socket.gethostname()}", "gpu_ids": ()}

@@ -35,14 +35,14 @@ class _Hub:
     """Collects intermediate reports from workers; holds prune decisions for them."""
 
     def __init__(self) -> None:
-        self.points: list[tuple[int, list[tuple[str, int, float]]]] = []
+        self.points: list[tuple[int, list[tuple[str, int, float]], str]] = []
         self.pruned: set[int] = set()
 
-    def push(self, key: int, points: list[tuple[str, int, float]]) -> bool:
-        self.points.append((key, points))
+    def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
+        self.points.append((key, points, log))
         return key in self.pruned
 
-    def drain(self) -> list[tuple[int, list[tuple[str, int, float]]]]:
+    def drain(self) -> list[tuple[int, list[tuple[str, int, float]], str]]:
         out, self.points = self.points, []
         return out
 
@@ -54,10 +54,10 @@ class _RayChannel:
     def __init__(self, hub: Any) -> None:
         self.hub = hub
 
-    def push(self, key: int, points: list[tuple[str, int, float]]) -> bool:
+    def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
         if self.hub is None:
             return False
-        return bool(ray.get(self.hub.push.remote(key, points)))
+        return bool(ray.get(self.hub.push.remote(key, points, log)))
 
     def placement(self) -> dict[str, Any]:
         ctx = ray.get_runtime_context()
@@ -183,8 +183,8 @@ class RayExecutor(Executor):
         if self._hub is None or self._handler is None:
             return
         self._last_drain = time.monotonic()
-        for key, points in ray.get(self._hub.drain.remote()):
-            if key in self._by_key and self._handler(key, points):
+        for key, points, log in ray.get(self._hub.drain.remote()):
+            if key in self._by_key and self._handler(key, points, log):
                 self._hub.prune.remote(key)
 
     # -- tasks ----------------------------------------------------------------------------------------

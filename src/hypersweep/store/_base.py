@@ -113,6 +113,11 @@ class Store(abc.ABC):
         """Append per-step metrics for running trials, in one transaction."""
 
     @abc.abstractmethod
+    def append_logs(self, logs: Mapping[int, str], cap: int = 64 * 1024) -> None:
+        """Append output to running trials' log tails, keeping the last ``cap`` characters; finished
+        trials are left alone (their worker's own tail is final)."""
+
+    @abc.abstractmethod
     def mark_interrupted(self, study_id: int, trial_ids: Sequence[int] | None = None) -> list[int]:
         """Turn running trials (all of the study's when ``trial_ids`` is None) into interrupted; they keep
         what they reported. Returns the trial_ids changed."""

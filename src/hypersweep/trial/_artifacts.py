@@ -346,6 +346,7 @@ def _seq(entry: str) -> int | None:
 
 def _entries(fs: AbstractFileSystem, base: str) -> list[tuple[int, str]]:
     """Checkpoint folders under ``base`` as (sequence number, path), newest last."""
+    fs.invalidate_cache(base)  # another process (an earlier trial) may have written since we last looked
     try:
         names = fs.ls(base, detail=False)
     except FileNotFoundError:

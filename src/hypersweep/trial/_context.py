@@ -23,8 +23,8 @@ from hypersweep.errors import Pruned
 
 __all__ = ["TrialContext", "TrialInfo", "current_trial", "log_artifact", "report", "trial_seed"]
 
-# push(points) -> True when the trial should stop (pruned)
-PushFn = Callable[[list[tuple[str, int, float]]], bool]
+# push(points, log text) -> True when the trial should stop (pruned)
+PushFn = Callable[[list[tuple[str, int, float]], str], bool]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class TrialContext:
     trial_key: str = ""  # the trial's folder under the root: its number, or rerun-<id>
     uploaded: list[Any] = field(default_factory=list)  # ArtifactRecords already uploaded (checkpoints)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    log_pending: list[str] = field(default_factory=list)
 
     def add(self, step: int, metrics: Mapping[str, Any]) -> None:
         with self.lock:
@@ -72,13 +73,23 @@ class TrialContext:
         if self.push is not None and time.monotonic() - self.last_flush >= self.flush_every_s:
             self.flush()
 
+    def add_log(self, text: str) -> None:
+        """Output of the trial: streamed to the driver with the reports (``hypersweep logs --follow``)."""
+        if self.push is None:
+            return
+        with self.lock:
+            self.log_pending.append(text)
+        if time.monotonic() - self.last_flush >= self.flush_every_s:
+            self.flush()
+
     def flush(self) -> None:
         self.last_flush = time.monotonic()
         with self.lock:
-            if self.push is None or not self.pending:
+            if self.push is None or not (self.pending or self.log_pending):
                 return
             points, self.pending = self.pending, []
-        if self.push(points):
+            log, self.log_pending = "".join(self.log_pending), []
+        if self.push(points, log):
             self.pruned = True
 
     def take_pending(self) -> list[tuple[str, int, float]]:

@@ -110,12 +110,14 @@ def _monitor(
 class _Tee(io.TextIOBase):
     """Writes to the original stream and keeps the tail for the trial's log."""
 
-    def __init__(self, stream: Any, tail: _Tail) -> None:
+    def __init__(self, stream: Any, tail: _Tail, ctx: TrialContext) -> None:
         self._stream = stream
         self._tail = tail
+        self._ctx = ctx
 
     def write(self, text: str) -> int:
         self._tail.add(text)
+        self._ctx.add_log(text)
         return self._stream.write(text)
 
     def flush(self) -> None:
@@ -142,7 +144,7 @@ def run_function(payload: TrialPayload, channel: Channel | None) -> TrialRunResu
     state, error, returned = "complete", None, {}
     try:
         os.chdir(payload.workdir)
-        sys.stdout, sys.stderr = _Tee(out, log), _Tee(err, log)
+        sys.stdout, sys.stderr = _Tee(out, log, ctx), _Tee(err, log, ctx)
         value = fn(dict(payload.nested_params))
         returned = _returned_metrics(value, payload.objective)
     except Pruned:
@@ -255,6 +257,7 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
             assert proc.stdout is not None
             for line in proc.stdout:
                 log.add(line)
+                ctx.add_log(line)
                 obj = _parse_line(line)
                 if obj is None or pruned.is_set():
                     continue
@@ -292,6 +295,7 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
             assert proc.stderr is not None
             for line in proc.stderr:
                 log.add(line)
+                ctx.add_log(line)
 
         monitor = _monitor(payload, ctx, channel, proc.pid)
         readers = [

@@ -121,3 +121,11 @@ def reads_data(params: dict) -> dict:
     with open("data.txt") as f:
         base = float(f.read().strip() or 0)
     return {"loss": base + params["x"] + float(os.environ.get("HS_TEST_OFFSET", "0"))}
+
+
+def chatty(params: dict) -> dict:
+    """Prints a line every 0.3 s for a few seconds."""
+    for i in range(int(params.get("lines", 10))):
+        print(f"line {i}", flush=True)
+        time.sleep(0.3)
+    return {"loss": 0.0}

@@ -76,6 +76,7 @@ _MUTABLE_STUDY_FIELDS = frozenset(
     }
 )
 _OPEN_STATES = (TrialState.WAITING.value, TrialState.RUNNING.value)
+LOG_TAIL_CHARS = 64 * 1024
 _CHUNK = 500  # ids per IN (...) list
 
 
@@ -659,6 +660,22 @@ class SQLStore(Store):
                 open_ids.update(conn.scalars(stmt))
             rows = [r for r in rows if r["trial_id"] in open_ids]  # finished trials are immutable
             self._upsert(conn, MetricHistory.__table__, rows, ("trial_id", "name", "step"))
+
+    def append_logs(self, logs: Mapping[int, str], cap: int = LOG_TAIL_CHARS) -> None:
+        """Append output to running trials' log tails (kept to the last ``cap`` characters)."""
+        if not logs:
+            return
+        with self._tx(write=True, action="append logs") as conn:
+            ids = list(logs)
+            rows = {}
+            for chunk in _chunks(ids):
+                stmt = select(Trial.id, Trial.log_tail).where(
+                    Trial.id.in_(chunk), Trial.state.in_(_OPEN_STATES)
+                )
+                rows.update({r.id: r.log_tail or "" for r in conn.execute(stmt)})
+            for tid, old in rows.items():
+                text = (old + logs[tid])[-cap:]
+                conn.execute(update(Trial).where(Trial.id == tid).values(log_tail=text))
 
     def mark_interrupted(self, study_id: int, trial_ids: Sequence[int] | None = None) -> list[int]:
         """Waiting and running trials become interrupted (``trial_ids`` None: the study's sweep trials)."""

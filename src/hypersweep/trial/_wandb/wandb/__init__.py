@@ -707,7 +707,10 @@ class Run:
         path = os.path.abspath(path)
         if _in_dir(path, self._dir or os.environ.get("HYPERSWEEP_ARTIFACT_DIR")):
             return  # files in run.dir ($HYPERSWEEP_ARTIFACT_DIR) are collected with the trial anyway
-        emit({"hypersweep_artifact": path, "name": name})
+        parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+        if not parts or ".." in parts:  # artifact names are relative paths inside the trial's folder
+            parts = [os.path.basename(path)]
+        emit({"hypersweep_artifact": path, "name": "/".join(parts)})
 
     def _save_matches(self) -> None:
         for pattern, base in self._save_globs:

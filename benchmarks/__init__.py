@@ -1,0 +1,1 @@
+"""hypersweep benchmarks: ``python -m benchmarks [NAME ...] [--quick]`` (see ``__main__``)."""
