@@ -177,9 +177,16 @@ def _start_engine(
             fit = ex.check_resources(
                 ResourceRequest(float(r.cpus), float(r.gpus), r.accelerator_type, dict(r.custom))
             )
+            n_parallel = max(1, parallel or spec.budget.parallel or fit)
+            # When the cluster itself caps concurrency at `parallel`, queue a few trials ahead in Ray so a
+            # freed slot starts the next trial at once (TPE: one round, so suggestions stay fresh).
+            ahead = 0
+            if ex.name == "ray" and n_parallel >= fit:
+                ahead = n_parallel if spec.strategy.name == "tpe" else max(n_parallel, 8)
             opts = EngineOptions(
                 trials=trials,
-                parallel=max(1, parallel or spec.budget.parallel or fit),
+                parallel=n_parallel,
+                queue_ahead=ahead,
                 max_failures=spec.budget.max_failures,
                 retries=spec.budget.retries,
                 timeout_s=spec.budget.timeout_s,

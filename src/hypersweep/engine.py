@@ -72,6 +72,9 @@ class EngineOptions:
     target: float | None = None
     retry_failed: bool = False
     lease_owner: str = ""
+    # trials handed to the executor beyond `parallel`, queued there so a freed slot starts the next trial
+    # without a round trip through the driver; only used where the cluster itself caps concurrency
+    queue_ahead: int = 0
     store_retry_s: float = STORE_RETRY_S
 
 
@@ -324,7 +327,13 @@ class Engine:
         return out
 
     def _launch(self, prog: Progress) -> None:
-        n = int(min(self.opt.parallel - len(self._inflight), self._remaining(prog)))
+        ahead = self.opt.queue_ahead
+        free = self.opt.parallel + ahead - len(self._inflight)
+        # with a queue ahead, top it up in batches (one store transaction for several trials) unless a
+        # worker would otherwise wait
+        if ahead and len(self._inflight) >= self.opt.parallel and free < max(1, ahead // 2):
+            return
+        n = int(min(free, self._remaining(prog)))
         if n <= 0:
             return
         chosen = self._next_suggestions(n)
@@ -338,7 +347,7 @@ class Engine:
         for (sugg, _), rec in zip(chosen, records, strict=True):
             self._inflight[rec.trial_id] = _InFlight(rec, sugg)
             self.executor.submit(rec.trial_id, self._payload(rec), self._request, self.spec.trial.timeout_s)
-        prog.running = len(self._inflight)
+        prog.running = min(len(self._inflight), self.opt.parallel)
         prog.started_this_run += len(records)
         # ask ahead while the workers run, so sampling never idles a worker
         want = int(min(self.opt.parallel, max(self._remaining(prog), 0)))
@@ -367,7 +376,7 @@ class Engine:
         fl = self._inflight.pop(res.key, None)
         if fl is None:
             return
-        prog.running = len(self._inflight)
+        prog.running = min(len(self._inflight), self.opt.parallel)
         if isinstance(res, TaskDone):
             out = self._outcome(fl, res.value)
         else:

@@ -179,12 +179,14 @@ class RayExecutor(Executor):
             ).remote()
             self._channel = _RayChannel(self._hub)
 
-    def _drain(self) -> None:
+    def _drain(self, keys: set[int] | None = None) -> None:
         if self._hub is None or self._handler is None:
             return
         self._last_drain = time.monotonic()
         for key, points, log in ray.get(self._hub.drain.remote()):
-            if key in self._by_key and self._handler(key, points, log):
+            if (key in self._by_key or (keys is not None and key in keys)) and self._handler(
+                key, points, log
+            ):
                 self._hub.prune.remote(key)
 
     # -- tasks ----------------------------------------------------------------------------------------
@@ -232,13 +234,18 @@ class RayExecutor(Executor):
             return []
         if len(refs) > 1:
             ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
-        if self._hub is not None:
-            self._drain()  # reports a finished trial pushed before returning
-        out: list[TaskDone | TaskCrashed] = []
-        for ref in ready:
-            task = self._tasks.pop(ref)
+        tasks = [self._tasks.pop(ref) for ref in ready]
+        for task in tasks:
             self._by_key.pop(task.key, None)
-            out.append(self._collect(task))
+        try:
+            values: list[Any] | None = ray.get(ready)  # one call for all; a failure falls back per task
+        except ray.exceptions.RayError:
+            values = None
+        out: list[TaskDone | TaskCrashed] = []
+        for i, task in enumerate(tasks):
+            out.append(TaskDone(task.key, values[i]) if values is not None else self._collect(task))
+        if self._hub is not None and any(getattr(getattr(r, "value", None), "pushed", False) for r in out):
+            self._drain(keys={t.key for t in tasks})  # reports those trials pushed before returning
         return out
 
     def _collect(self, task: _Task) -> TaskDone | TaskCrashed:

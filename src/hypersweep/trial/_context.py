@@ -53,6 +53,7 @@ class TrialContext:
     uploaded: list[Any] = field(default_factory=list)  # ArtifactRecords already uploaded (checkpoints)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     log_pending: list[str] = field(default_factory=list)
+    pushed: bool = False  # something went to the driver before the result (it must drain first)
 
     def add(self, step: int, metrics: Mapping[str, Any]) -> None:
         with self.lock:
@@ -89,6 +90,7 @@ class TrialContext:
                 return
             points, self.pending = self.pending, []
             log, self.log_pending = "".join(self.log_pending), []
+        self.pushed = True
         if self.push(points, log):
             self.pruned = True
 

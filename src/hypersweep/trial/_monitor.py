@@ -10,6 +10,7 @@ GPU-hours) as final metrics.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -93,8 +94,62 @@ def gpu_samples(indices: Sequence[int]) -> list[dict[str, float]]:
     return _nvml_samples(indices) or _smi_samples(indices) or []
 
 
+_PROCS: dict[int, psutil.Process] = {}  # psutil handles reused across trials (Ray reuses workers)
+
+
+def _process(pid: int) -> psutil.Process:
+    proc = _PROCS.get(pid)
+    if proc is None:
+        proc = _PROCS[pid] = psutil.Process(pid)
+    return proc
+
+
+class _Sampler:
+    """One daemon thread per process samples every active monitor when it is due, so a trial costs
+    no thread start and stop of its own."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active: dict[int, SystemMonitor] = {}
+        self._thread: threading.Thread | None = None
+
+    def add(self, mon: SystemMonitor) -> None:
+        with self._cond:
+            self._active[id(mon)] = mon
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="hypersweep-monitor", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def remove(self, mon: SystemMonitor) -> None:
+        with self._cond:
+            self._active.pop(id(mon), None)
+        with mon.sampling:  # a sample in progress finishes before the summary is taken
+            pass
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._active:
+                    self._cond.wait()
+                now = time.monotonic()
+                due = [m for m in self._active.values() if m.next_due <= now]
+                wait = min(m.next_due for m in self._active.values()) - now
+                if not due:
+                    self._cond.wait(timeout=max(wait, 0.01))
+                    continue
+            for m in due:
+                m.next_due = time.monotonic() + m.interval_s
+                with m.sampling:
+                    if id(m) in self._active:
+                        m.sample()
+
+
+_SAMPLER = _Sampler()
+
+
 class SystemMonitor:
-    """Samples a process tree every ``interval_s`` seconds in a daemon thread."""
+    """Samples a trial's process tree every ``interval_s`` seconds (on the process's sampler thread)."""
 
     def __init__(
         self,
@@ -107,8 +162,6 @@ class SystemMonitor:
         self.interval_s = interval_s
         self.gpus = list(gpu_indices)
         self._emit = emit
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._start_rss: float | None = None
         self._peak_rss = 0.0
         self._cpu: list[float] = []
@@ -116,7 +169,8 @@ class SystemMonitor:
         self._step = 0
         self._t0 = time.monotonic()
         self._last: tuple[float, float] | None = None  # (wall, cpu seconds)
-        self._procs: dict[int, psutil.Process] = {}
+        self.next_due = self._t0 + interval_s
+        self.sampling = threading.Lock()
         self.cost_s = 0.0  # CPU time spent sampling, for the overhead measurement
 
     def _pid(self) -> int | None:
@@ -127,18 +181,14 @@ class SystemMonitor:
         if pid is None:
             return []
         try:
-            root = self._procs.get(pid) or psutil.Process(pid)
-            self._procs[pid] = root
-            procs = [root]
-            for child in root.children(recursive=True):
-                procs.append(self._procs.setdefault(child.pid, child))
-            return procs
+            root = _process(pid)
+            return [root, *root.children(recursive=True)]
         except psutil.Error:
             return []
 
-    def _rss_and_cpu(self, procs: list[psutil.Process] | None = None) -> tuple[float, float]:
+    def _rss_and_cpu(self, procs: list[psutil.Process]) -> tuple[float, float]:
         rss = cpu = 0.0
-        for p in self._tree() if procs is None else procs:
+        for p in procs:
             try:
                 with p.oneshot():
                     rss += p.memory_info().rss
@@ -151,22 +201,20 @@ class SystemMonitor:
     def start(self) -> SystemMonitor:
         # baseline from the root process alone: cheap, so short trials pay almost nothing
         pid = self._pid()
-        try:
-            root = self._procs.get(pid) or psutil.Process(pid) if pid is not None else None
-            if root is not None:
-                self._procs[root.pid] = root
-                t = root.cpu_times()
+        if pid is not None:
+            try:
+                root = _process(pid)
                 self._start_rss = root.memory_info().rss / _MB
-                self._last = (time.monotonic(), t.user + t.system)
-        except psutil.Error:
-            self._start_rss = None
-        self._thread = threading.Thread(target=self._loop, name="hypersweep-monitor", daemon=True)
-        self._thread.start()
+                if pid == os.getpid():
+                    cpu = time.process_time()  # a system call, no /proc read
+                else:
+                    t = root.cpu_times()
+                    cpu = t.user + t.system
+                self._last = (time.monotonic(), cpu)
+            except psutil.Error:
+                self._start_rss = None
+        _SAMPLER.add(self)
         return self
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.sample()
 
     def sample(self) -> None:
         c0 = time.thread_time()
@@ -197,9 +245,7 @@ class SystemMonitor:
 
     def stop(self) -> dict[str, float]:
         """Stop sampling; the per-trial summary as final metrics."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.interval_s + 1)
+        _SAMPLER.remove(self)
         elapsed = time.monotonic() - self._t0
         if self._step == 0 and elapsed > 0.2:
             self.sample()  # a short trial still gets one sample

@@ -47,6 +47,7 @@ class TrialRunResult:
     gpu_ids: tuple[str, ...] = ()
     log_tail: str | None = None
     artifacts: list[tuple[str, str]] = field(default_factory=list)
+    pushed: bool = False  # reports or output went through the channel before this result
 
 
 @dataclass(frozen=True)

@@ -62,12 +62,14 @@ def _context(payload: TrialPayload, channel: Channel | None) -> TrialContext:
 def _finish(ctx: TrialContext, state: str, error: str | None = None) -> TrialRunResult:
     from hypersweep.trial._payload import TrialRunResult
 
+    points = ctx.take_pending()
     return TrialRunResult(
         state=state,
         metrics=dict(ctx.last),
-        points=ctx.take_pending(),
+        points=points,
         error=error,
         artifacts=list(ctx.artifacts),
+        pushed=ctx.pushed,
     )
 
 
