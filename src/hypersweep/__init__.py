@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hypersweep.errors import (
+    ArtifactIntegrityError,
     ExecutorError,
     FailureBudgetExceeded,
     HypersweepError,
@@ -35,10 +36,12 @@ if TYPE_CHECKING:
     from hypersweep._reproduce import ReproduceResult, reproduce
     from hypersweep.api import RunResult, resume_sweep, run_sweep, stop_sweep
     from hypersweep.spec import SweepSpec, load_spec
+    from hypersweep.trial._artifacts import checkpoint, restore_checkpoint
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArtifactIntegrityError",
     "Direction",
     "ExecutorError",
     "FailureBudgetExceeded",
@@ -58,6 +61,7 @@ __all__ = [
     "SweepSpec",
     "TrialState",
     "__version__",
+    "checkpoint",
     "current_trial",
     "leaderboard",
     "load_spec",
@@ -65,6 +69,7 @@ __all__ = [
     "report",
     "reproduce",
     "ReproduceResult",
+    "restore_checkpoint",
     "resume_sweep",
     "run_sweep",
     "seed_everything",
@@ -87,6 +92,8 @@ _LAZY = {
     "trials": "hypersweep._frames",
     "write_report": "hypersweep._report",
     "reproduce": "hypersweep._reproduce",
+    "checkpoint": "hypersweep.trial._artifacts",
+    "restore_checkpoint": "hypersweep.trial._artifacts",
     "ReproduceResult": "hypersweep._reproduce",
 }
 

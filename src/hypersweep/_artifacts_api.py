@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from hypersweep.errors import HypersweepError, UsageError
+from hypersweep.errors import ArtifactIntegrityError, UsageError
 from hypersweep.records import ArtifactRecord
 from hypersweep.store import Store
 from hypersweep.trial._artifacts import check_name, fetch, is_local_root
@@ -109,7 +109,7 @@ def download_artifacts(
     ``dest/<artifact name>``, verifying size and sha256; returns the files written.
 
     Every artifact is tried; the ones that fail verification (or are missing from the root) are
-    not left in ``dest``, and a :class:`HypersweepError` then lists them all.
+    not left in ``dest``, and a :class:`ArtifactIntegrityError` then lists them all.
     """
     wanted = None if kinds is None else set(kinds)
     base = Path(dest)
@@ -134,10 +134,10 @@ def download_artifacts(
                     storage_options=storage_options,
                 )
             )
-        except HypersweepError as e:
+        except ArtifactIntegrityError as e:
             failed.append(str(e))
     if failed:
-        raise HypersweepError(
+        raise ArtifactIntegrityError(
             f"{len(failed)} artifact(s) of {name} #{number} failed verification "
             f"({len(out)} downloaded to {base}):\n" + "\n".join(failed)
         )

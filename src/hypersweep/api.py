@@ -155,6 +155,7 @@ def _start_engine(
     address: str | None,
     retry_failed: bool,
     on_progress: Callable[[Progress], None] | None,
+    artifact_root: str | None = None,
 ) -> RunSummary:
     from hypersweep.executors import ResourceRequest, make_executor
     from hypersweep.strategies import HistoryTrial, make_strategy
@@ -183,7 +184,9 @@ def _start_engine(
             ahead = 0
             if ex.name == "ray" and n_parallel >= fit:
                 ahead = n_parallel if spec.strategy.name == "tpe" else max(n_parallel, 8)
+            root = _artifact_root(st, spec, study, artifact_root)
             opts = EngineOptions(
+                artifact_root=root,
                 trials=trials,
                 parallel=n_parallel,
                 queue_ahead=ahead,
@@ -212,6 +215,21 @@ def _start_engine(
                 raise
 
 
+def _artifact_root(st: Store, spec: SweepSpec, study: StudyRecord, cli_root: str | None) -> str:
+    """``--artifact-root``, else the spec's ``artifacts.root``, else ``artifacts/`` beside a SQLite store
+    (``./hypersweep-artifacts`` with a warning for a server store)."""
+    import warnings
+
+    from hypersweep._artifacts_api import default_root
+
+    spec_root = (spec.artifacts or {}).get("root") if isinstance(spec.artifacts, Mapping) else None
+    # a SQLite URL has no password, so the masked URL names the same file
+    root, warning = default_root(st.url_masked, spec_root, cli_root, spec_dir=study.workdir)
+    if warning:
+        warnings.warn(warning, stacklevel=2)
+    return root
+
+
 def _result(st: Store, study: StudyRecord, summary: RunSummary) -> RunResult:
     study = st.get_study_by_id(study.study_id)
     top = leaderboard_rows(st, [study.name], top=5)
@@ -231,6 +249,7 @@ def run_sweep(
     executor: str = "ray",
     address: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    artifact_root: str | None = None,
 ) -> RunResult:
     """Run a sweep file to completion (or resume its study when it exists and nothing that decides what
     trials compute changed). Returns the study, how the run ended and the top-5 leaderboard."""
@@ -293,6 +312,7 @@ def run_sweep(
             address=address,
             retry_failed=False,
             on_progress=on_progress,
+            artifact_root=artifact_root,
         )
         return _result(st, study, summary)
 
@@ -307,6 +327,7 @@ def resume_sweep(
     executor: str = "ray",
     address: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    artifact_root: str | None = None,
 ) -> RunResult:
     """Continue a study until its budget is met, from what the store recorded."""
     url = resolve_store_url(store)
@@ -332,6 +353,7 @@ def resume_sweep(
             address=address,
             retry_failed=retry_failed,
             on_progress=on_progress,
+            artifact_root=artifact_root,
         )
         return _result(st, study, summary)
 

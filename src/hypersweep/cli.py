@@ -217,6 +217,9 @@ def cli() -> None:
 )
 @click.option("--executor", type=click.Choice(["ray", "local"]), default="ray", show_default=True)
 @click.option("--address", help="Ray cluster address (default: start a local Ray).")
+@click.option(
+    "--artifact-root", help="Where artifacts and checkpoints go: a folder or an fsspec URL (s3://...)."
+)
 @click.option("--dry-run", is_flag=True, help="Print what would run; record nothing.")
 @click.option("--quiet", is_flag=True, help="No live display; a line every 30 s (for CI logs).")
 def run(
@@ -229,6 +232,7 @@ def run(
     overrides: tuple[str, ...],
     executor: str,
     address: str | None,
+    artifact_root: str | None,
     dry_run: bool,
     quiet: bool,
 ) -> None:
@@ -255,6 +259,7 @@ def run(
             executor=executor,
             address=address,
             on_progress=view,
+            artifact_root=artifact_root,
         ),
     )
 
@@ -267,6 +272,7 @@ def run(
 @click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
 @click.option("--executor", type=click.Choice(["ray", "local"]), default="ray", show_default=True)
 @click.option("--address", help="Ray cluster address (default: start a local Ray).")
+@click.option("--artifact-root", help="Where artifacts and checkpoints go (default: as when the study ran).")
 @click.option("--quiet", is_flag=True, help="No live display.")
 def resume(
     name: str,
@@ -276,6 +282,7 @@ def resume(
     parallel: int | None,
     executor: str,
     address: str | None,
+    artifact_root: str | None,
     quiet: bool,
 ) -> None:
     """Continue study NAME until its budget is met; nothing is lost or counted twice."""
@@ -290,6 +297,7 @@ def resume(
             executor=executor,
             address=address,
             on_progress=view,
+            artifact_root=artifact_root,
         ),
     )
 
@@ -643,6 +651,59 @@ def logs(name: str, number: int, store: str | None, follow: bool) -> None:
         time.sleep(1.0)
     if not shown and not follow:
         _err.print(f"trial {number} of {name!r} has no log yet (state {t.state.value})")
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("number", type=int)
+@click.option("--store", help=STORE_HELP)
+@click.option(
+    "--download", type=click.Path(file_okay=False), help="Fetch them into this folder (sha256 verified)."
+)
+@click.option("--checkpoints", is_flag=True, help="Include checkpoints.")
+def artifacts(name: str, number: int, store: str | None, download: str | None, checkpoints: bool) -> None:
+    """List (and fetch) the artifacts of trial NUMBER of NAME."""
+    from hypersweep._artifacts_api import download_artifacts, list_artifacts
+
+    with api.open(store) as st:
+        records = list_artifacts(st, name, number)
+        table = Table(title=f"artifacts of {name} trial {number}")
+        for c in ("name", "kind", "size", "sha256", "uri"):
+            table.add_column(c, overflow="fold")
+        for a in records:
+            if a.kind == "file" or checkpoints:
+                table.add_row(a.name, a.kind, str(a.size), a.sha256[:16], a.uri)
+        _out.print(table)
+        if download:
+            kinds = None if checkpoints else ("file",)
+            paths = download_artifacts(st, name, number, download, kinds=kinds)
+            _err.print(f"downloaded {len(paths)} file(s) to {download}, sha256 verified")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--store", help=STORE_HELP)
+@click.option("--download", type=click.Path(file_okay=False), help="Fetch its artifacts into this folder.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def best(name: str, store: str | None, download: str | None, fmt: str) -> None:
+    """The best trial of NAME, its params, metrics and artifacts: from a sweep to a deployable model."""
+    from hypersweep._artifacts_api import best_trial
+
+    with api.open(store) as st:
+        row = best_trial(st, name, download=download)
+    if fmt == "json":
+        click.echo(json.dumps(row, indent=2, default=str))
+        return
+    _out.print(f"[bold]{name}[/]: best trial {row['number']}, objective {_fmt(row['objective'])}")
+    for k, v in row["params"].items():
+        _out.print(f"  params.{k} = {_fmt(v)}")
+    for k, v in row["metrics"].items():
+        _out.print(f"  metrics.{k} = {_fmt(v)}")
+    for a in row.get("artifacts", []):
+        a = a if isinstance(a, dict) else a.__dict__
+        _out.print(f"  artifact {a['name']} ({a['size']} bytes) {a['uri']}")
+    if download:
+        _err.print(f"downloaded {len(row.get('downloaded', []))} file(s) to {download}, sha256 verified")
 
 
 @cli.command()

@@ -75,6 +75,7 @@ class EngineOptions:
     # trials handed to the executor beyond `parallel`, queued there so a freed slot starts the next trial
     # without a round trip through the driver; only used where the cluster itself caps concurrency
     queue_ahead: int = 0
+    artifact_root: str | None = None  # where workers store artifacts and checkpoints
     store_retry_s: float = STORE_RETRY_S
 
 
@@ -356,7 +357,9 @@ class Engine:
             self._ready.extend(got)
 
     def _payload(self, rec: TrialRecord) -> TrialPayload:
-        return build_payload(self.spec, self.study, rec, sync=self._sync)
+        return build_payload(
+            self.spec, self.study, rec, sync=self._sync, artifact_root=self.opt.artifact_root
+        )
 
     # -- results ---------------------------------------------------------------------------------------
     def _on_reports(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
@@ -666,4 +669,5 @@ def outcome_from_result(
         gpu_ids=tuple(r.gpu_ids),
         error=r.error,
         log_tail=r.log_tail,
+        artifacts=tuple(getattr(r, "artifact_records", ())),
     )

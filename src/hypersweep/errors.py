@@ -14,7 +14,8 @@ exit code and prints its message without a traceback::
     │   ├── StudyExistsError                     a study of that name already exists
     │   ├── SchemaVersionError                   the store's schema is older or newer than this release
     │   ├── StoreUnavailableError                the server is down or the file is missing or locked
-    │   └── StoreReadOnlyError                   the store refuses writes
+    │   ├── StoreReadOnlyError                   the store refuses writes
+    │   └── ArtifactIntegrityError               a downloaded artifact does not match its recorded sha256
     ├── ExecutorError                    exit 4
     │   └── InsufficientResourcesError           no node can ever satisfy a trial's resources
     ├── FailureBudgetExceeded            exit 5  max_failures or the first-3-fail rule stopped the sweep
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ArtifactIntegrityError",
     "ExecutorError",
     "FailureBudgetExceeded",
     "HypersweepError",
@@ -156,6 +158,10 @@ class StoreUnavailableError(StoreError):
 
 class StoreReadOnlyError(StoreError):
     """The store refuses writes (read-only file, role without INSERT)."""
+
+
+class ArtifactIntegrityError(StoreError):
+    """An artifact is missing from its root, or its bytes do not match the recorded size and sha256."""
 
 
 class ExecutorError(HypersweepError):

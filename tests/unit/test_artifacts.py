@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hypersweep._artifacts_api import best_trial, default_root, download_artifacts, list_artifacts
-from hypersweep.errors import HypersweepError, UsageError
+from hypersweep.errors import ArtifactIntegrityError, UsageError
 from hypersweep.records import Direction, NewStudy, NewTrial, TrialOutcome, TrialState
 from hypersweep.store import open_store
 from hypersweep.trial import _artifacts as art
@@ -133,13 +133,13 @@ def test_fetch_verifies_and_detects_corruption(files, tmp_path):
 
     stored = tmp_path / "root" / "s" / "0" / "metrics.json"
     stored.write_bytes(b'{"acc": 0.1}')  # same size, other bytes
-    with pytest.raises(HypersweepError, match=r"artifact metrics.json: sha256 mismatch"):
+    with pytest.raises(ArtifactIntegrityError, match=r"artifact metrics.json: sha256 mismatch"):
         art.fetch(rec.uri, tmp_path / "dl2" / "m.json", sha256=rec.sha256, size=rec.size, label=rec.name)
     assert not (tmp_path / "dl2" / "m.json").exists()
     assert not (tmp_path / "dl2" / "m.json.part").exists()
 
     stored.unlink()
-    with pytest.raises(HypersweepError, match="is missing from the artifact root"):
+    with pytest.raises(ArtifactIntegrityError, match="is missing from the artifact root"):
         art.fetch(rec.uri, tmp_path / "dl3" / "m.json", sha256=rec.sha256)
 
 
@@ -147,7 +147,7 @@ def test_fetch_does_not_replace_a_good_file_with_a_bad_one(files, tmp_path):
     (rec,) = art.upload(str(tmp_path / "root"), "s", "0", [("metrics.json", files / "metrics.json")])
     good = art.fetch(rec.uri, tmp_path / "dl" / "m.json", sha256=rec.sha256)
     (tmp_path / "root" / "s" / "0" / "metrics.json").write_bytes(b"truncated")
-    with pytest.raises(HypersweepError, match="sha256 mismatch"):
+    with pytest.raises(ArtifactIntegrityError, match="sha256 mismatch"):
         art.fetch(rec.uri, good, sha256=rec.sha256, size=rec.size)
     assert good.read_bytes() == (files / "metrics.json").read_bytes()
 
@@ -231,7 +231,7 @@ def test_download_detects_corruption_and_keeps_the_good_ones(store, files, tmp_p
     data = bytearray(victim.read_bytes())
     data[1000] ^= 0xFF  # one flipped bit, same size
     victim.write_bytes(bytes(data))
-    with pytest.raises(HypersweepError) as e:
+    with pytest.raises(ArtifactIntegrityError) as e:
         download_artifacts(store, "s", t.number, tmp_path / "dl")
     msg = str(e.value)
     assert "1 artifact(s) of s #0 failed verification" in msg
@@ -335,7 +335,7 @@ def test_damaged_checkpoint_falls_back_to_an_older_one(tmp_path):
     assert (got / "a").read_bytes() == b"old-a" and (got / "z").read_bytes() == b"old-z"
     assert not (got / "only-new").exists()  # nothing of the damaged checkpoint is left behind
     (base / "000001-0" / "a").write_bytes(b"bad-a")
-    with pytest.warns(UserWarning), pytest.raises(HypersweepError, match="every checkpoint"):
+    with pytest.warns(UserWarning), pytest.raises(ArtifactIntegrityError, match="every checkpoint"):
         art.restore(root, "s", params, tmp_path / "out2")
 
 

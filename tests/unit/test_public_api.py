@@ -8,6 +8,9 @@ import sys
 import hypersweep
 
 EXPECTED = {
+    "ArtifactIntegrityError",
+    "checkpoint",
+    "restore_checkpoint",
     "Direction",
     "ExecutorError",
     "FailureBudgetExceeded",

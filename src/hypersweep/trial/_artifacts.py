@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from hypersweep.errors import HypersweepError
+from hypersweep.errors import ArtifactIntegrityError
 from hypersweep.records import ArtifactRecord
 
 if TYPE_CHECKING:
@@ -278,8 +278,8 @@ def fetch(
     """Download ``uri`` to the file ``dest``, verifying size and sha256 while writing.
 
     The bytes go to ``dest + ".part"`` and replace ``dest`` only once verified; a mismatch removes
-    the partial file and raises :class:`HypersweepError` naming the artifact (``label``), both
-    digests and the URI. A missing remote file raises :class:`HypersweepError` too.
+    the partial file and raises :class:`ArtifactIntegrityError` naming the artifact (``label``), both
+    digests and the URI. A missing remote file raises :class:`ArtifactIntegrityError` too.
     """
     fs, path = _fs(uri, storage_options)
     return _fetch(fs, path, Path(dest), sha256=sha256, size=size, label=label or uri)
@@ -301,11 +301,11 @@ def _fetch(
                 out.write(chunk)
     except FileNotFoundError as e:
         part.unlink(missing_ok=True)
-        raise HypersweepError(f"artifact {label}: {uri} is missing from the artifact root") from e
+        raise ArtifactIntegrityError(f"artifact {label}: {uri} is missing from the artifact root") from e
     digest = h.hexdigest()
     if (sha256 is not None and digest != sha256) or (size is not None and got != size):
         part.unlink(missing_ok=True)
-        raise HypersweepError(
+        raise ArtifactIntegrityError(
             f"artifact {label}: sha256 mismatch: recorded {sha256} ({size} bytes), downloaded {digest} "
             f"({got} bytes) from {uri}; the stored copy is corrupted or was replaced"
         )
@@ -463,7 +463,7 @@ def _download_checkpoint(fs: AbstractFileSystem, folder: str, m: Mapping[str, An
             written.append(
                 _fetch(fs, f"{folder}/{rel}", dest / rel, sha256=f["sha256"], size=size, label=label)
             )
-    except HypersweepError:
+    except ArtifactIntegrityError:
         for p in written:  # leave no mix of two checkpoints behind
             p.unlink(missing_ok=True)
         raise
@@ -485,7 +485,7 @@ def restore(
     Returns the checkpoint as it was saved: the folder for a folder checkpoint, the file for a file
     checkpoint; None when there is none. Every file's sha256 is verified; a damaged checkpoint is
     skipped with a warning for the next older one, and when all are damaged
-    :class:`HypersweepError` is raised.
+    :class:`ArtifactIntegrityError` is raised.
     """
     fs, base = _ckpt_base(root, study, params, storage_options)
     found = _manifests(fs, base)
@@ -497,10 +497,10 @@ def restore(
     for folder, m in found:
         try:
             return _download_checkpoint(fs, folder, m, target)
-        except HypersweepError as e:
+        except ArtifactIntegrityError as e:
             damaged.append(str(e))
             warnings.warn(f"{e}; trying an older checkpoint", stacklevel=2)
-    raise HypersweepError("every checkpoint of these params is damaged:\n" + "\n".join(damaged))
+    raise ArtifactIntegrityError("every checkpoint of these params is damaged:\n" + "\n".join(damaged))
 
 
 def restore_into(

@@ -48,6 +48,7 @@ class TrialRunResult:
     log_tail: str | None = None
     artifacts: list[tuple[str, str]] = field(default_factory=list)
     pushed: bool = False  # reports or output went through the channel before this result
+    artifact_records: list[Any] = field(default_factory=list)  # ArtifactRecords stored by the worker
 
 
 @dataclass(frozen=True)

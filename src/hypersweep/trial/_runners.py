@@ -162,7 +162,30 @@ def run_function(payload: TrialPayload, channel: Channel | None) -> TrialRunResu
     result.metrics.update(returned)
     result.metrics.update(summary)
     result.log_tail = log.text() or None
+    if payload.artifact_root:
+        _store_artifacts(payload, ctx, result, [])
     return result
+
+
+def _store_artifacts(
+    payload: TrialPayload, ctx: TrialContext, result: TrialRunResult, extra: list[tuple[str, str]]
+) -> None:
+    """Upload the trial's files to the artifact root (from the worker: no shared disk with the driver
+    needed for fsspec roots) and hand their records back with the result, whatever the trial's state."""
+    from hypersweep.trial import _artifacts
+
+    problems: list[str] = []
+    records = _artifacts.upload(
+        payload.artifact_root or "",
+        payload.study,
+        ctx.trial_key,
+        extra + list(ctx.artifacts),
+        problems=problems,
+    )
+    result.artifact_records = list(ctx.uploaded) + records
+    if problems:
+        note = "artifacts not stored:\n" + "\n".join(f"  {p}" for p in problems) + "\n"
+        result.log_tail = (result.log_tail or "") + note
 
 
 class _Tail:
@@ -228,6 +251,15 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
             env["PYTHONPATH"] = os.pathsep.join(p for p in (SHIM_PATH, env.get("PYTHONPATH")) if p)
             env["WANDB_MODE"] = "offline"
             env["WANDB_SILENT"] = "true"
+        ckdir = os.path.join(tmp, "checkpoint")
+        os.makedirs(ckdir)
+        env["HYPERSWEEP_CHECKPOINT_DIR"] = ckdir
+        env["HYPERSWEEP_TRIAL_KEY"] = ctx.trial_key
+        if payload.artifact_root:
+            from hypersweep.trial import _artifacts
+
+            env["HYPERSWEEP_ARTIFACT_ROOT"] = payload.artifact_root
+            _artifacts.restore_into(payload.artifact_root, payload.study, payload.nested_params, ckdir)
         argv = build_argv(
             payload.command or (),
             payload.nested_params,
@@ -261,7 +293,12 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
                 log.add(line)
                 ctx.add_log(line)
                 obj = _parse_line(line)
-                if obj is None or pruned.is_set():
+                if obj is None:
+                    continue
+                if "hypersweep_checkpoint" in obj:
+                    from hypersweep.trial._artifacts import record_from_json
+
+                    ctx.uploaded.extend(record_from_json(r) for r in obj["hypersweep_checkpoint"])
                     continue
                 if "hypersweep_artifact" in obj:
                     ctx.artifacts.append(
@@ -270,6 +307,8 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
                             obj["hypersweep_artifact"],
                         )
                     )
+                    continue
+                if pruned.is_set():
                     continue
                 step = obj.pop("step", None)
                 metrics = {}
@@ -339,4 +378,13 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
             result = _finish(ctx, "complete")
         result.log_tail = tail
         result.metrics.update(summary)
+        if payload.artifact_root:
+            from hypersweep.trial import _artifacts
+
+            ctx.uploaded.extend(
+                _artifacts.save_checkpoint_dir(
+                    payload.artifact_root, payload.study, payload.nested_params, ctx.trial_key, ckdir
+                )
+            )
+            _store_artifacts(payload, ctx, result, _artifacts.collect_dir(env["HYPERSWEEP_ARTIFACT_DIR"]))
         return result

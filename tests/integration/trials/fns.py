@@ -129,3 +129,27 @@ def chatty(params: dict) -> dict:
         print(f"line {i}", flush=True)
         time.sleep(0.3)
     return {"loss": 0.0}
+
+
+def two_artifacts(params: dict) -> dict:
+    with open("model.txt", "w") as f:
+        f.write(f"model for x={params['x']}\n")
+    with open("metrics.json", "w") as f:
+        f.write('{"x": %s}\n' % params["x"])
+    hypersweep.log_artifact("model.txt")
+    hypersweep.log_artifact("metrics.json", name="eval/metrics.json")
+    return {"loss": params["x"]}
+
+
+def resumable(params: dict) -> dict:
+    """Saves a checkpoint, then (first time) sleeps until killed; a rerun restores it and finishes."""
+    restored = hypersweep.restore_checkpoint()
+    if restored is not None:
+        with open(restored) as f:
+            epoch = int(f.read())
+        return {"loss": params["x"], "resumed_from_epoch": float(epoch)}
+    with open("state.txt", "w") as f:
+        f.write("7")
+    hypersweep.checkpoint("state.txt")
+    time.sleep(120)
+    return {"loss": params["x"], "resumed_from_epoch": -1.0}
