@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import math
 import os
 import time
@@ -135,7 +136,7 @@ def two_artifacts(params: dict) -> dict:
     with open("model.txt", "w") as f:
         f.write(f"model for x={params['x']}\n")
     with open("metrics.json", "w") as f:
-        f.write('{"x": %s}\n' % params["x"])
+        f.write(json.dumps({"x": params["x"]}) + "\n")
     hypersweep.log_artifact("model.txt")
     hypersweep.log_artifact("metrics.json", name="eval/metrics.json")
     return {"loss": params["x"]}
