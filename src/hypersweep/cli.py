@@ -220,6 +220,11 @@ def cli() -> None:
 @click.option(
     "--artifact-root", help="Where artifacts and checkpoints go: a folder or an fsspec URL (s3://...)."
 )
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="Run the driver on the cluster (--address) as a Ray job; needs a server store.",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would run; record nothing.")
 @click.option("--quiet", is_flag=True, help="No live display; a line every 30 s (for CI logs).")
 def run(
@@ -233,10 +238,30 @@ def run(
     executor: str,
     address: str | None,
     artifact_root: str | None,
+    detach: bool,
     dry_run: bool,
     quiet: bool,
 ) -> None:
     """Run the sweep in SPEC (or resume its study), ending with a leaderboard."""
+    if detach:
+        if not address:
+            raise click.UsageError("--detach needs --address: the Ray cluster that runs the driver")
+        job = api.detach_sweep(
+            spec,
+            address=address,
+            store=store,
+            name=name,
+            trials=trials,
+            parallel=parallel,
+            seed=seed,
+            overrides=overrides,
+        )
+        _err.print(f"driver of {job['study']!r} submitted as Ray job {job['job_id']} (store {job['store']})")
+        _err.print(
+            f"follow it with: hypersweep studies / hypersweep leaderboard {job['study']}; "
+            f"stop it with: hypersweep stop {job['study']}"
+        )
+        return
     if dry_run:
         plan = api.dry_run(spec, overrides=overrides, trials=trials, seed=seed)
         _out.print(
