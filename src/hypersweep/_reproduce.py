@@ -14,7 +14,7 @@ from typing import Any
 
 from hypersweep._identity import code_file, file_hash, git_info, hash_data, spec_file_hash
 from hypersweep.api import open as open_store
-from hypersweep.engine import build_payload, outcome_from_result
+from hypersweep.engine import ENVIRONMENT_CACHE, build_payload, outcome_from_result
 from hypersweep.errors import UsageError
 from hypersweep.executors import ResourceRequest, TaskCrashed, make_executor
 from hypersweep.records import (
@@ -199,7 +199,10 @@ def reproduce(
                 )
             else:
                 outcome = outcome_from_result(
-                    rerun.trial_id, res.value, {}, spec.objective.metric if spec.objective else None
+                    rerun.trial_id,
+                    res.value,
+                    ENVIRONMENT_CACHE,
+                    spec.objective.metric if spec.objective else None,
                 )
             outcome = TrialOutcome(**{**outcome.__dict__, "history": tuple(points) + tuple(outcome.history)})
         finally:

@@ -52,6 +52,11 @@ STORE_RETRY_S = 60.0  # how long the driver retries an unavailable store before 
 STORE_BACKOFF_S = (0.1, 5.0)  # first and longest wait between tries (exponential, jittered)
 
 
+# Environments by hash, for the whole driver process: a worker sends its full environment only with its
+# first result, and workers (Ray's, or this process for the local executor) outlive one engine.
+ENVIRONMENT_CACHE: dict[str, EnvironmentRecord] = {}
+
+
 class StopReason(str, enum.Enum):
     BUDGET = "budget reached"
     EXHAUSTED = "search space exhausted"
@@ -162,7 +167,7 @@ class Engine:
         self._outcomes: list[TrialOutcome] = []
         self._reports: list[tuple[int, MetricPoint]] = []
         self._logs: dict[int, str] = {}  # trial_id -> output not yet written (running trials)
-        self._envs: dict[str, EnvironmentRecord] = {}
+        self._envs = ENVIRONMENT_CACHE
         self._attempts: dict[str, int] = {}  # params key -> failed attempts
         self._run_failures: list[str] = []  # this run's results, in order, "" for a success
         self._failure_counts: collections.Counter[str] = collections.Counter()

@@ -118,3 +118,7 @@ def test_detached_driver_runs_on_the_cluster_and_stop_reaches_it(tmp_path):
             head.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
+        # `ray start` records its cluster for later ray.init() calls: forget the one we stopped
+        current = Path("/tmp/ray/ray_current_cluster")
+        if current.exists() and current.read_text().strip().endswith(f":{port}"):
+            current.unlink()

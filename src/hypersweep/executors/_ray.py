@@ -127,8 +127,9 @@ class RayExecutor(Executor):
                 kwargs["address"] = address
                 if working_dir:
                     kwargs["runtime_env"] = {"working_dir": working_dir}
-            else:
-                # a Ray started here is private to this driver and listens on this machine only
+            elif not os.environ.get("RAY_ADDRESS"):
+                # a Ray of our own, private to this driver, never a cluster some `ray start` left behind
+                kwargs["address"] = "local"
                 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
                 if num_cpus is not None:
                     kwargs["num_cpus"] = num_cpus
