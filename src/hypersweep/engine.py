@@ -241,8 +241,9 @@ class Engine:
                     reason = self._check_stop(prog, now, deadline)
                 if reason in (StopReason.TARGET, StopReason.TIMEOUT, StopReason.FAILURES):
                     break
-                if reason is StopReason.STOPPED:
+                if reason is StopReason.STOPPED and not draining:
                     draining = True
+                    self._cancel_queued()
                 if not draining:
                     self._launch(prog)
                 if not self._inflight:
@@ -417,6 +418,15 @@ class Engine:
 
     def _outcome(self, fl: _InFlight, r: TrialRunResult) -> TrialOutcome:
         return outcome_from_result(fl.record.trial_id, r, self._envs, self._objective)
+
+    def _cancel_queued(self) -> None:
+        """On `stop`: trials queued ahead in the executor have not started; they are cancelled (and become
+        interrupted, rerun on resume). The executor runs tasks in submission order, so the oldest
+        `parallel` trials are the running ones and finish normally."""
+        if not self.opt.queue_ahead:
+            return
+        for key in list(self._inflight)[self.opt.parallel :]:
+            self.executor.cancel(key)
 
     def _cancel_all(self, prog: Progress) -> None:
         for key in list(self._inflight):
