@@ -27,6 +27,10 @@ def test_example_validates_without_warnings(path):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_runs_on_ray(path, tmp_path, ray_session):
+    if "torch" in path.stem:
+        pytest.importorskip(
+            "torch", reason="the PyTorch example needs the examples extra: pip install -e '.[examples]'"
+        )
     folder = tmp_path / "sweeps"
     shutil.copytree(SWEEPS, folder)
     url = f"sqlite:///{tmp_path / 'hs.db'}"
