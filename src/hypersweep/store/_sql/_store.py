@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import math
-import os
 import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -55,6 +53,7 @@ from hypersweep.store._sql._models import (
     TrialParam,
 )
 from hypersweep.store._sql._queries import TrialQuery, resolve_direction
+from hypersweep.store._sql._util import _chunks, _dir, _last_wins, _param_columns, _pid_alive
 
 __all__ = ["SQLStore"]
 
@@ -77,42 +76,6 @@ _MUTABLE_STUDY_FIELDS = frozenset(
 )
 _OPEN_STATES = (TrialState.WAITING.value, TrialState.RUNNING.value)
 LOG_TAIL_CHARS = 64 * 1024
-_CHUNK = 500  # ids per IN (...) list
-
-
-def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(seq), n):
-        yield seq[i : i + n]
-
-
-def _pid_alive(pid: int | None) -> bool:
-    if pid is None or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    except OSError:
-        return False
-    return True
-
-
-def _param_columns(value: Any) -> tuple[float | None, str | None]:
-    """(value_num, value_text) of a param for ``trial_params``."""
-    if isinstance(value, bool):
-        return (1.0 if value else 0.0), ("true" if value else "false")
-    if isinstance(value, int | float):
-        f = float(value)
-        return (f if math.isfinite(f) else None), (None if math.isfinite(f) else repr(f))
-    if isinstance(value, str):
-        return None, value
-    return None, json.dumps(value, sort_keys=True, default=str)
-
-
-def _dir(value: str | None) -> Direction | None:
-    return Direction(value) if value else None
 
 
 class SQLStore(Store):
@@ -872,10 +835,3 @@ class SQLStore(Store):
                     tx.rollback()
         except SQLAlchemyError as e:
             raise _engine.translate_error(e, self._surl, "write check") from e
-
-
-def _last_wins(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Rows deduplicated on ``keys``, keeping the last (one upsert statement may not touch a row twice)."""
-    if not rows:
-        return rows
-    return list({tuple(r[k] for k in keys): r for r in rows}.values())
