@@ -22,7 +22,7 @@ def _refuse_if_live(st: Store, study: StudyRecord, what: str) -> None:
         )
 
 
-def tag_study(st: Store, name: str, tags: Mapping[str, str]) -> StudyRecord:
+def tag_study(st: Store, name: str, tags: Mapping[str, str | None]) -> StudyRecord:
     study = st.get_study(name)
     st.set_tags(study.study_id, tags)
     return st.get_study_by_id(study.study_id)

@@ -526,12 +526,12 @@ def tag(name: str, pairs: tuple[str, ...], store: str | None) -> None:
     """Set tags on study NAME (KEY= with no value removes a tag)."""
     from hypersweep._manage import tag_study
 
-    tags = {}
+    tags: dict[str, str | None] = {}
     for p in pairs:
         key, sep, value = p.partition("=")
         if not sep or not key:
             raise click.UsageError(f"tags are KEY=VALUE, got {p!r}")
-        tags[key] = value
+        tags[key] = value or None  # KEY= removes the tag
     with api.open(store) as st:
         study = tag_study(st, name, tags)
     _err.print(f"{study.name}: " + ", ".join(f"{k}={v}" for k, v in study.tags.items()))

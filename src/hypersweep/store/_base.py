@@ -71,7 +71,8 @@ class Store(abc.ABC):
         stop_requested, notes, name, git fields. Unknown fields are a ``ValueError`` (a bug, not user input)."""
 
     @abc.abstractmethod
-    def set_tags(self, study_id: int, tags: Mapping[str, str]) -> None: ...
+    def set_tags(self, study_id: int, tags: Mapping[str, str | None]) -> None:
+        """Set tags; a None value removes that tag."""
 
     @abc.abstractmethod
     def delete_study(self, study_id: int) -> None:
