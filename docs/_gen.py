@@ -100,7 +100,21 @@ def command_names() -> list[str]:
 
 
 def _help(cmd: click.Command, info_name: str) -> str:
-    ctx = click.Context(cmd, info_name=info_name, terminal_width=WIDTH, max_content_width=WIDTH)
+    """The help a user sees: contexts made as the CLI makes them (the group's settings, such as ``-h``,
+    reach every subcommand), so the text does not depend on what ran before in this process."""
+    from hypersweep.cli import cli
+
+    root = cli.make_context(
+        "hypersweep", [], resilient_parsing=True, terminal_width=WIDTH, max_content_width=WIDTH
+    )
+    ctx = root
+    for part in info_name.split()[1:]:
+        group = ctx.command
+        assert isinstance(group, click.Group)
+        sub = group.commands[part]
+        ctx = sub.make_context(part, [], parent=ctx, resilient_parsing=True)
+    ctx.info_name = info_name.split()[-1]
+    assert ctx.command is cmd
     return cmd.get_help(ctx).rstrip()
 
 
