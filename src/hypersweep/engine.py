@@ -358,7 +358,14 @@ class Engine:
         prog.started_this_run += len(records)
         # ask ahead while the workers run, so sampling never idles a worker
         want = int(min(self.opt.parallel, max(self._remaining(prog), 0)))
-        if not self._exhausted and len(self._ready) < min(want, 4) and self.strategy.name != "grid":
+        # (TPE with one trial at a time asks after each result instead, so it sees every result)
+        adaptive_serial = self.strategy.name == "tpe" and self.opt.parallel == 1
+        if (
+            not self._exhausted
+            and len(self._ready) < min(want, 4)
+            and self.strategy.name != "grid"
+            and not adaptive_serial
+        ):
             got = self.strategy.ask(min(want, 4) - len(self._ready))
             self._ready.extend(got)
 

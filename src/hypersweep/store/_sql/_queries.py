@@ -90,15 +90,20 @@ class TrialQuery:
     descending: bool = False
     limit: int | None = None
 
-    def _base(self) -> Select[Any]:
+    def _conditions(self) -> list[ColumnElement[bool]]:
+        ids = list(self.study_ids)
         conds: list[ColumnElement[bool]] = [
-            Trial.study_id.in_(list(self.study_ids)),
+            Trial.study_id == ids[0] if len(ids) == 1 else Trial.study_id.in_(ids),
             Trial.kind == TrialKind.SWEEP.value,
         ]
         if self.states is not None:
-            conds.append(Trial.state.in_([s.value for s in self.states]))
+            states = [s.value for s in self.states]
+            conds.append(Trial.state == states[0] if len(states) == 1 else Trial.state.in_(states))
         conds.extend(self.where)
-        return select(Trial.id).where(and_(*conds))
+        return conds
+
+    def _base(self) -> Select[Any]:
+        return select(Trial.id).where(and_(*self._conditions()))
 
     def _sort_key(self, stmt: Select[Any]) -> tuple[Select[Any], Any]:
         if self.sort_expr is not None:
@@ -115,19 +120,59 @@ class TrialQuery:
     def ordered_ids(self, conn: Connection) -> list[int]:
         if not self.study_ids or self.limit == 0:
             return []
-        stmt, key = self._sort_key(self._base())
+        if len(self.study_ids) > 1 and self.limit is not None:
+            return self._merged_ids(conn)
+        return [row[0] for row in self._ordered_rows(conn, list(self.study_ids))]
+
+    def _ordered_rows(self, conn: Connection, study_ids: list[int]) -> list[tuple[int, Any, int | None, int]]:
+        """(id, sort value, number, study_id) in leaderboard order, at most ``limit`` rows."""
+        single = TrialQuery(
+            study_ids=study_ids,
+            states=self.states,
+            where=self.where,
+            sort_objective=self.sort_objective,
+            sort_metric=self.sort_metric,
+            sort_expr=self.sort_expr,
+            descending=self.descending,
+            limit=self.limit,
+        )
+        base = select(Trial.id).where(*single._conditions())
+        stmt, key = single._sort_key(base)
         ties = (Trial.number.asc(), Trial.study_id.asc(), Trial.id.asc())
+        cols = (Trial.id, key if key is not None else Trial.id, Trial.number, Trial.study_id)
+        stmt = stmt.with_only_columns(*cols)
         if key is None:
-            return [int(i) for i in conn.scalars(stmt.order_by(*ties).limit(self.limit))]
+            return [tuple(r) for r in conn.execute(stmt.order_by(*ties).limit(self.limit))]  # type: ignore[misc]
         order = key.desc() if self.descending else key.asc()
-        valued = stmt.where(key.is_not(None)).order_by(order, *ties).limit(self.limit)
-        ids = [int(i) for i in conn.scalars(valued)]
-        if self.limit is not None and len(ids) >= self.limit:
-            return ids
+        rows = [
+            tuple(r)
+            for r in conn.execute(stmt.where(key.is_not(None)).order_by(order, *ties).limit(self.limit))
+        ]
+        if self.limit is not None and len(rows) >= self.limit:
+            return rows  # type: ignore[return-value]
         rest = stmt.where(key.is_(None)).order_by(*ties)
         if self.limit is not None:
-            rest = rest.limit(self.limit - len(ids))
-        return ids + [int(i) for i in conn.scalars(rest)]
+            rest = rest.limit(self.limit - len(rows))
+        return rows + [(r[0], None, r[2], r[3]) for r in conn.execute(rest)]  # type: ignore[return-value]
+
+    def _merged_ids(self, conn: Connection) -> list[int]:
+        """Several studies: the top ``limit`` of each (an index range per study, where one query over all
+        of them would sort every matching row), merged."""
+        rows = [r for sid in self.study_ids for r in self._ordered_rows(conn, [sid])]
+
+        def ties(r: tuple[int, Any, int | None, int]) -> tuple[int, int, int]:
+            return (r[2] if r[2] is not None else -1, r[3], r[0])
+
+        valued = [r for r in rows if r[1] is not None and self._sorted_by_value]
+        missing = [r for r in rows if r[1] is None or not self._sorted_by_value]
+        valued.sort(key=ties)
+        valued.sort(key=lambda r: r[1], reverse=self.descending)  # stable: ties keep their order
+        missing.sort(key=ties)
+        return [r[0] for r in (valued + missing)[: self.limit]]
+
+    @property
+    def _sorted_by_value(self) -> bool:
+        return self.sort_expr is not None or self.sort_objective or self.sort_metric is not None
 
 
 def resolve_direction(direction: Direction | None, default: Direction | None) -> bool:
