@@ -27,12 +27,26 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_detached_driver_runs_on_the_cluster_and_stop_reaches_it(tmp_path):
     url = os.environ.get("HYPERSWEEP_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("HYPERSWEEP_TEST_POSTGRES_URL is not set: --detach needs a server store")
     ray_bin = Path(sys.executable).with_name("ray")
     port, dash = _free_port(), _free_port()
+    # every port of its own: another Ray on this machine (the test session's) holds the defaults
+    extra = [
+        f"--{flag}={_free_port()}"
+        for flag in (
+            "dashboard-agent-listen-port",
+            "dashboard-agent-grpc-port",
+            "metrics-export-port",
+            "runtime-env-agent-port",
+            "node-manager-port",
+            "object-manager-port",
+            "ray-client-server-port",
+        )
+    ]
     env = dict(os.environ, RAY_AUTH_MODE="disabled", PATH=f"{ray_bin.parent}{os.pathsep}{os.environ['PATH']}")
     head = subprocess.Popen(
         [
@@ -50,6 +64,7 @@ def test_detached_driver_runs_on_the_cluster_and_stop_reaches_it(tmp_path):
             str(dash),
             "--include-dashboard",
             "true",
+            *extra,
         ],
         env=env,
         start_new_session=True,
