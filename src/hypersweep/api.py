@@ -142,10 +142,6 @@ def _store_retry_s() -> float:
     return value
 
 
-def _progress_noop(p: Progress) -> None:
-    return None
-
-
 def _start_engine(
     st: Store,
     spec: SweepSpec,

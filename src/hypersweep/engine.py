@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -275,11 +275,11 @@ class Engine:
                     self._on_progress(prog)
         except KeyboardInterrupt:
             self._cancel_all(prog)
-            self._flush_all()
+            self._flush()
             raise
         if reason in (StopReason.TARGET, StopReason.TIMEOUT, StopReason.FAILURES):
             self._cancel_all(prog)
-        self._flush_all()
+        self._flush()
         prog.running = 0
         if self._on_progress is not None:
             self._on_progress(prog)
@@ -580,9 +580,6 @@ class Engine:
             )
             del self._outcomes[: len(outcomes)]
 
-    def _flush_all(self) -> None:
-        self._flush()
-
     # -- the end ---------------------------------------------------------------------------------------
     def _summary(self, prog: Progress, reason: StopReason) -> RunSummary:
         met = self.opt.trials is not None and prog.finished >= self.opt.trials
@@ -620,10 +617,6 @@ class Engine:
         lines = [head, "failures:"] + [f"  {f}" for f in failures[:5]]
         lines.append(f"see one with `hypersweep leaderboard {self.study.name} --where \"state = 'failed'\"`")
         return "\n".join(lines)
-
-
-def replace_options(opt: EngineOptions, **changes: Any) -> EngineOptions:
-    return replace(opt, **changes)
 
 
 def monitoring_interval(spec: Any) -> float | None:
