@@ -20,7 +20,7 @@ ASSETS = Path(__file__).parents[1] / "data" / "stores"
 
 # One row per released revision: a store made by that release (tests/data/stores/make_store_asset.py).
 # A new revision adds its row; the data each asset holds is the same, so one check reads them all.
-RELEASED_STORES = [("0001", "rev0001.db"), ("0002", "rev0002.db")]
+RELEASED_STORES = [("0001", "rev0001.db"), ("0002", "rev0002.db"), ("0003", "rev0003.db")]
 
 
 def _script_revisions() -> list[str]:
@@ -57,20 +57,34 @@ def _is_version_table(diff: object) -> bool:
     return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == _engine.VERSION_TABLE
 
 
-def test_downgrade_and_upgrade_roundtrip(tmp_path: Path) -> None:
+def test_downgrade_and_upgrade_roundtrip(store_url: str) -> None:
+    """Every revision goes down and up again on both backends, a filled store keeping its rows."""
     from alembic import command
     from alembic.config import Config
 
-    url = f"sqlite:///{tmp_path / 'hs.db'}"
-    open_store(url, create=True).close()
+    from hypersweep.records import MetricPoint, NewTrial
+
+    from .conftest import new_study
+
+    with open_store(store_url, create=True) as store:
+        sid = store.create_study(new_study()).study_id
+        (trial,) = store.create_trials(sid, [NewTrial(params={"C": 1.0}, seed=1)])
+        store.add_reports([(trial.trial_id, MetricPoint("loss", 0, 0.5))])
     cfg = Config()
     cfg.set_main_option("script_location", str(_engine.MIGRATIONS_DIR))
-    cfg.set_main_option("sqlalchemy.url", url)
-    command.downgrade(cfg, "base")
+    cfg.set_main_option(
+        "sqlalchemy.url", _sa_url(store_url).render_as_string(hide_password=False).replace("%", "%%")
+    )
+    command.downgrade(cfg, _engine.KNOWN_REVISIONS[-2])
     with pytest.raises(SchemaVersionError):
-        open_store(url)
-    assert upgrade_store(url) == (None, _engine.HEAD_REVISION)
-    open_store(url).close()
+        open_store(store_url)
+    assert upgrade_store(store_url) == (_engine.KNOWN_REVISIONS[-2], _engine.HEAD_REVISION)
+    with open_store(store_url) as store:
+        assert store.get_trial_by_id(trial.trial_id).params == {"C": 1.0}
+        assert [(p.step, p.value) for p in store.get_history(trial.trial_id)] == [(0, 0.5)]
+    command.downgrade(cfg, "base")
+    assert upgrade_store(store_url) == (None, _engine.HEAD_REVISION)
+    open_store(store_url).close()
 
 
 @pytest.mark.parametrize(("revision", "filename"), RELEASED_STORES)

@@ -8,7 +8,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from hypersweep.records import EnvironmentRecord, NewTrial, TrialOutcome, TrialState
+from hypersweep.records import EnvironmentRecord, MetricPoint, NewTrial, TrialOutcome, TrialState
 from hypersweep.store import open_store
 
 from .conftest import _sa_url, new_study
@@ -97,3 +97,39 @@ def test_plain_sql_answers_which_params_metrics_and_versions(store_url: str) -> 
     ((impl, version, os_name, cuda, ml),) = _run(store_url, q["environment"])
     assert (impl, version, os_name, cuda) == ("CPython", "3.11.7", "Debian", None)
     assert (json.loads(ml) if isinstance(ml, str) else ml) == {"numpy": "2.1.0", "torch": "2.5.1"}
+
+
+def test_child_rows_reference_live_trials_only(store_url: str) -> None:
+    """params, metrics and history carry no declared foreign key (revision 0003): the store keeps the
+    reference itself. Reports for an unknown or finished trial write nothing, and deleting a study
+    leaves no row behind in any table."""
+    with open_store(store_url, create=True) as store:
+        keep = store.create_study(new_study("keep")).study_id
+        gone = store.create_study(new_study("gone")).study_id
+        kept = store.create_trials(keep, [NewTrial(params={"x": 1}, seed=0)])[0]
+        doomed = store.create_trials(gone, [NewTrial(params={"x": i}, seed=i) for i in range(3)])
+        store.add_reports(
+            [(t.trial_id, MetricPoint("loss", s, 1.0 / (s + 1))) for t in [kept, *doomed] for s in range(4)]
+        )
+        store.finish_trials(
+            [
+                TrialOutcome(
+                    trial_id=t.trial_id, state=TrialState.COMPLETE, objective=0.5, metrics={"acc": 0.5}
+                )
+                for t in [kept, doomed[0]]
+            ]
+        )
+        unknown = max(t.trial_id for t in doomed) + 1000
+        store.add_reports(
+            [(unknown, MetricPoint("loss", 0, 1.0)), (kept.trial_id, MetricPoint("loss", 9, 0.0))]
+        )
+        store.delete_study(gone)
+    counts = {
+        table: _run(store_url, f"SELECT trial_id, count(*) FROM {table} GROUP BY trial_id ORDER BY trial_id")
+        for table in ("trial_params", "metrics", "metric_history")
+    }
+    assert counts == {
+        "trial_params": [(kept.trial_id, 1)],
+        "metrics": [(kept.trial_id, 1)],
+        "metric_history": [(kept.trial_id, 4)],  # step 9 came after it finished: not written
+    }

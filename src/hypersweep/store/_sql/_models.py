@@ -186,7 +186,7 @@ class TrialParam(Base):
     __tablename__ = "trial_params"
     __table_args__ = (Index("ix_trial_params_name_num", "name", "value_num"),)
 
-    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True)
+    trial_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # references trials.id (0003)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     value_num: Mapped[float | None] = mapped_column(Float)
     value_text: Mapped[str | None] = mapped_column(Text)
@@ -198,7 +198,7 @@ class Metric(Base):
     __tablename__ = "metrics"
     __table_args__ = (Index("ix_metrics_name_value", "name", "value"),)
 
-    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True)
+    trial_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # references trials.id (0003)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)
 
@@ -208,7 +208,7 @@ class MetricHistory(Base):
 
     __tablename__ = "metric_history"
 
-    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True)
+    trial_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # references trials.id (0003)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     step: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)
