@@ -12,6 +12,7 @@ import collections
 import enum
 import logging
 import math
+import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ CANCEL_WAIT_S = 5.0
 FIRST_FAILS = 3
 STORE_RETRY_S = 60.0  # how long the driver retries an unavailable store before it stops
 STORE_BACKOFF_S = (0.1, 5.0)  # first and longest wait between tries (exponential, jittered)
+CHUNK_TARGET_S = 0.02  # short trials share a task until it holds about this much work
+CHUNK_MIN_SAMPLES = 8  # results measured before trials are chunked
 
 
 # Environments by hash, for the whole driver process: a worker sends its full environment only with its
@@ -82,6 +85,9 @@ class EngineOptions:
     queue_ahead: int = 0
     artifact_root: str | None = None  # where workers store artifacts and checkpoints
     store_retry_s: float = STORE_RETRY_S
+    # very short function trials of a result-blind strategy (grid, random) run up to this many to a task
+    # once their measured duration shows that the executor's per-task cost dominates; 1: never
+    max_per_task: int = 16
 
 
 @dataclass
@@ -173,6 +179,15 @@ class Engine:
         self._failure_counts: collections.Counter[str] = collections.Counter()
         self._failed_total = 0
         self._exhausted = False
+        # chunking short trials (see EngineOptions.max_per_task): recent trial durations, as measured in
+        # the worker
+        self._chunkable = (
+            options.max_per_task > 1
+            and options.queue_ahead > 0
+            and spec.trial.function is not None
+            and strategy.name in ("grid", "random")
+        )
+        self._durations: list[float] = []
 
     # -- set-up ----------------------------------------------------------------------------------------
     def _load(self) -> Progress:
@@ -333,12 +348,25 @@ class Engine:
             out.extend((s, None) for s in got)
         return out
 
+    def _per_task(self) -> int:
+        """Trials per executor task: 1, or more once this run's trials prove much shorter than the
+        executor's cost per task (then ``CHUNK_TARGET_S`` worth of them share one)."""
+        if not self._chunkable or len(self._durations) < CHUNK_MIN_SAMPLES:
+            return 1
+        typical = max(statistics.median(self._durations), 1e-4)  # a slow first trial must not decide
+        return max(1, min(self.opt.max_per_task, int(CHUNK_TARGET_S / typical)))
+
     def _launch(self, prog: Progress) -> None:
         ahead = self.opt.queue_ahead
-        free = self.opt.parallel + ahead - len(self._inflight)
+        per_task = self._per_task()
+        free = (self.opt.parallel + ahead) * per_task - len(self._inflight)
         # with a queue ahead, top it up in batches (one store transaction for several trials) unless a
         # worker would otherwise wait
-        if ahead and len(self._inflight) >= self.opt.parallel and free < max(1, ahead // 2):
+        if (
+            ahead
+            and len(self._inflight) >= self.opt.parallel * per_task
+            and free < max(1, ahead * per_task // 2)
+        ):
             return
         n = int(min(free, self._remaining(prog)))
         if n <= 0:
@@ -353,7 +381,12 @@ class Engine:
         records = self._create_trials(news)
         for (sugg, _), rec in zip(chosen, records, strict=True):
             self._inflight[rec.trial_id] = _InFlight(rec, sugg)
-            self.executor.submit(rec.trial_id, self._payload(rec), self._request, self.spec.trial.timeout_s)
+        self.executor.submit_batch(
+            [(rec.trial_id, self._payload(rec)) for rec in records],
+            self._request,
+            self.spec.trial.timeout_s,
+            per_task=per_task,
+        )
         prog.running = min(len(self._inflight), self.opt.parallel)
         prog.started_this_run += len(records)
         # ask ahead while the workers run, so sampling never idles a worker
@@ -395,6 +428,9 @@ class Engine:
         prog.running = min(len(self._inflight), self.opt.parallel)
         if isinstance(res, TaskDone):
             out = self._outcome(fl, res.value)
+            if self._chunkable and out.started_at is not None and out.finished_at is not None:
+                self._durations.append((out.finished_at - out.started_at).total_seconds())
+                del self._durations[: -CHUNK_MIN_SAMPLES * 4]
         else:
             state = TrialState.INTERRUPTED if res.cancelled else TrialState.FAILED
             out = TrialOutcome(
@@ -432,7 +468,7 @@ class Engine:
         `parallel` trials are the running ones and finish normally."""
         if not self.opt.queue_ahead:
             return
-        for key in list(self._inflight)[self.opt.parallel :]:
+        for key in list(self._inflight)[self.opt.parallel * self._per_task() :]:
             self.executor.cancel(key)
 
     def _cancel_all(self, prog: Progress) -> None:

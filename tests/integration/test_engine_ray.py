@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 
 import pytest
@@ -242,3 +243,30 @@ def test_metric_target_ends_the_sweep(make_sweep, store_url):
     assert res.status is StudyStatus.FINISHED
     _, trials = _trials(store_url, "target")
     assert len([t for t in trials if t.state is TrialState.COMPLETE]) == 2
+
+
+def test_very_short_trials_share_tasks_and_a_crash_in_a_shared_task_is_blamed_on_its_trial_alone(
+    make_sweep, store_url
+):
+    """Trials measured far shorter than a Ray task's own cost run several to a task (grid and random);
+    when such a task dies, each of its trials runs again alone: only the one that kills its worker is
+    recorded failed, the others complete, none twice."""
+    path = make_sweep("""
+        name: chunked
+        objective: {metric: loss, goal: minimize}
+        strategy: grid
+        budget: {parallel: 2}
+        trial: {function: "fns:task_marker"}
+        parameters:
+          x: {type: int, low: 0, high: 79, step: 1}
+    """)
+    api.run_sweep(path, store=store_url)
+    _, trials = _trials(store_url, "chunked")
+    assert sorted(t.number for t in trials) == list(range(80))
+    failed = [t for t in trials if t.state is TrialState.FAILED]
+    assert [t.params["x"] for t in failed] == [70]
+    assert "worker process died" in (failed[0].error or "")
+    complete = [t for t in trials if t.state is TrialState.COMPLETE]
+    assert len(complete) == 79 and all(t.objective == t.params["x"] for t in complete)
+    per_task = collections.Counter(t.metrics["task"] for t in complete)
+    assert max(per_task.values()) >= 4  # once measured as short, trials shared tasks

@@ -9,7 +9,7 @@ back results as they finish, in any order. A trial that raises, crashes or is ki
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,19 @@ class Executor(abc.ABC):
         request: ResourceRequest,
         timeout_s: float | None = None,
     ) -> None: ...
+
+    def submit_batch(
+        self,
+        items: Sequence[tuple[int, Callable[[Any], Any]]],
+        request: ResourceRequest,
+        timeout_s: float | None = None,
+        per_task: int = 1,
+    ) -> None:
+        """Submit several trials. An executor may run up to ``per_task`` of them one after another in one
+        task (very short trials: one scheduling round trip for several); results still come back one per
+        key. The default submits each on its own."""
+        for key, payload in items:
+            self.submit(key, payload, request, timeout_s)
 
     @abc.abstractmethod
     def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:

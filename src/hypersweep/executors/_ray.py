@@ -4,6 +4,11 @@ Crash policy (ARCHITECTURE.md): a task gets ``max_retries=1`` for system failure
 its node was lost) and no retry for exceptions (trials catch their own exceptions anyway). Reports
 from running trials go to a small hub actor that the driver drains; pruning decisions go back the
 same way and the trial sees them at its next report.
+
+Very short trials can share a task (``submit_batch(per_task=k)``: a chunk runs k payloads one after
+another and returns their k results), which saves Ray's per-task scheduling and serialization for all
+but one of them. A chunk that crashes or times out is not blamed on all its trials: each of its trials
+is submitted again as a task of its own, where the crash policy above applies to it alone.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,13 +74,26 @@ def _run_trial(payload: Callable[[Any], Any], channel: _RayChannel) -> Any:
     return payload(channel)
 
 
+@ray.remote(max_retries=1, retry_exceptions=False)
+def _run_chunk(payloads: list[Callable[[Any], Any]], channel: _RayChannel) -> list[Any]:
+    return [payload(channel) for payload in payloads]
+
+
 @dataclass
 class _Task:
-    key: int
+    keys: tuple[int, ...]
     ref: Any
     deadline: float
     cancelled_at: float | None = None
     reason: str | None = None
+    # a chunk keeps what it needs to resubmit its trials one by one if it fails as a whole
+    payloads: tuple[Callable[[Any], Any], ...] = ()
+    request: ResourceRequest | None = None
+    timeout_s: float | None = None
+
+    @property
+    def key(self) -> int:
+        return self.keys[0]
 
 
 def _describe_missing(request: ResourceRequest, nodes: list[dict[str, float]]) -> str | None:
@@ -106,6 +124,10 @@ def _describe_missing(request: ResourceRequest, nodes: list[dict[str, float]]) -
                 return f"no node has {label} (accelerator types in the cluster: {', '.join(have) or 'none'})"
             return f"no node offers {label} (the largest node has {best:g})"
     return "no single node offers all of " + ", ".join(label for _, _, label in needs)
+
+
+def _deadline(timeout_s: float | None) -> float:
+    return time.monotonic() + timeout_s if timeout_s else math.inf
 
 
 class RayExecutor(Executor):
@@ -191,8 +213,9 @@ class RayExecutor(Executor):
                 self._hub.prune.remote(key)
 
     # -- tasks ----------------------------------------------------------------------------------------
-    def _remote(self, request: ResourceRequest) -> Any:
+    def _remote(self, request: ResourceRequest, chunk: bool = False) -> Any:
         cache_key = (
+            chunk,
             request.cpus,
             request.gpus,
             request.accelerator_type,
@@ -205,7 +228,7 @@ class RayExecutor(Executor):
                 opts["accelerator_type"] = request.accelerator_type
             if request.custom:
                 opts["resources"] = dict(request.custom)
-            fn = _run_trial.options(**opts)
+            fn = (_run_chunk if chunk else _run_trial).options(**opts)
             self._remote_cache[cache_key] = fn
         return fn
 
@@ -217,9 +240,39 @@ class RayExecutor(Executor):
         timeout_s: float | None = None,
     ) -> None:
         ref = self._remote(request).remote(payload, self._channel)
-        task = _Task(key=key, ref=ref, deadline=time.monotonic() + timeout_s if timeout_s else math.inf)
-        self._tasks[ref] = task
-        self._by_key[key] = task
+        self._add(_Task(keys=(key,), ref=ref, deadline=_deadline(timeout_s)))
+
+    def submit_batch(
+        self,
+        items: Sequence[tuple[int, Callable[[Any], Any]]],
+        request: ResourceRequest,
+        timeout_s: float | None = None,
+        per_task: int = 1,
+    ) -> None:
+        per_task = max(1, per_task)
+        for i in range(0, len(items), per_task):
+            chunk = items[i : i + per_task]
+            if len(chunk) == 1:
+                self.submit(chunk[0][0], chunk[0][1], request, timeout_s)
+                continue
+            payloads = tuple(p for _, p in chunk)
+            ref = self._remote(request, chunk=True).remote(list(payloads), self._channel)
+            budget = timeout_s * len(chunk) if timeout_s else None
+            self._add(
+                _Task(
+                    keys=tuple(k for k, _ in chunk),
+                    ref=ref,
+                    deadline=_deadline(budget),
+                    payloads=payloads,
+                    request=request,
+                    timeout_s=timeout_s,
+                )
+            )
+
+    def _add(self, task: _Task) -> None:
+        self._tasks[task.ref] = task
+        for key in task.keys:
+            self._by_key[key] = task
 
     def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:
         now = time.monotonic()
@@ -237,38 +290,57 @@ class RayExecutor(Executor):
             ready, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
         tasks = [self._tasks.pop(ref) for ref in ready]
         for task in tasks:
-            self._by_key.pop(task.key, None)
+            for key in task.keys:
+                self._by_key.pop(key, None)
         try:
             values: list[Any] | None = ray.get(ready)  # one call for all; a failure falls back per task
         except ray.exceptions.RayError:
             values = None
         out: list[TaskDone | TaskCrashed] = []
         for i, task in enumerate(tasks):
-            out.append(TaskDone(task.key, values[i]) if values is not None else self._collect(task))
+            if values is None:
+                out.extend(self._collect(task))
+            elif task.payloads:
+                out.extend(TaskDone(k, v) for k, v in zip(task.keys, values[i], strict=True))
+            else:
+                out.append(TaskDone(task.key, values[i]))
         if self._hub is not None and any(getattr(getattr(r, "value", None), "pushed", False) for r in out):
-            self._drain(keys={t.key for t in tasks})  # reports those trials pushed before returning
+            self._drain(keys={k for t in tasks for k in t.keys})  # reports pushed before returning
         return out
 
-    def _collect(self, task: _Task) -> TaskDone | TaskCrashed:
+    def _collect(self, task: _Task) -> list[TaskDone | TaskCrashed]:
         try:
-            return TaskDone(task.key, ray.get(task.ref))
-        except ray.exceptions.TaskCancelledError:
-            return TaskCrashed(task.key, task.reason or "cancelled", cancelled=task.reason is None)
-        except ray.exceptions.WorkerCrashedError:
-            return TaskCrashed(
-                task.key,
+            value = ray.get(task.ref)
+        except ray.exceptions.RayError as e:
+            if task.payloads and not (task.cancelled_at is not None and task.reason is None):
+                # a chunk crashed or timed out: give each of its trials a task of its own
+                assert task.request is not None
+                for key, payload in zip(task.keys, task.payloads, strict=True):
+                    self.submit(key, payload, task.request, task.timeout_s)
+                return []
+            return [TaskCrashed(key, *self._crash_reason(task, e)) for key in task.keys]
+        if task.payloads:
+            return [TaskDone(k, v) for k, v in zip(task.keys, value, strict=True)]
+        return [TaskDone(task.key, value)]
+
+    @staticmethod
+    def _crash_reason(task: _Task, e: ray.exceptions.RayError) -> tuple[str, bool]:
+        if isinstance(e, ray.exceptions.TaskCancelledError):
+            return task.reason or "cancelled", task.reason is None
+        if isinstance(e, ray.exceptions.WorkerCrashedError):
+            return (
                 task.reason
                 or (
                     "the worker process died while running the trial (segfault, os._exit or out of memory), "
                     "also on its one retry"
                 ),
+                False,
             )
-        except ray.exceptions.NodeDiedError:
-            return TaskCrashed(task.key, "the node running the trial was lost, also on its one retry")
-        except ray.exceptions.RayError as e:
-            if task.reason is not None:
-                return TaskCrashed(task.key, task.reason, cancelled=False)
-            return TaskCrashed(task.key, f"{type(e).__name__}: {e}")
+        if isinstance(e, ray.exceptions.NodeDiedError):
+            return "the node running the trial was lost, also on its one retry", False
+        if task.reason is not None:
+            return task.reason, False
+        return f"{type(e).__name__}: {e}", False
 
     def _enforce_deadlines(self, now: float) -> None:
         for task in list(self._tasks.values()):
@@ -291,7 +363,7 @@ class RayExecutor(Executor):
 
     @property
     def in_flight(self) -> int:
-        return len(self._tasks)
+        return len(self._by_key)
 
     def close(self) -> None:
         if self._hub is not None:

@@ -154,3 +154,13 @@ def resumable(params: dict) -> dict:
     hypersweep.checkpoint("state.txt")
     time.sleep(120)
     return {"loss": params["x"], "resumed_from_epoch": -1.0}
+
+
+def task_marker(params: dict) -> dict:
+    """A very short trial that says which Ray task ran it (chunking test); x == 70 kills its worker."""
+    import ray
+
+    if params["x"] == 70:
+        os._exit(3)
+    task = ray.get_runtime_context().get_task_id() or "0"
+    return {"loss": float(params["x"]), "task": float(int(task[:12], 16))}
