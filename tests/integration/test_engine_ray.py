@@ -270,3 +270,24 @@ def test_very_short_trials_share_tasks_and_a_crash_in_a_shared_task_is_blamed_on
     assert len(complete) == 79 and all(t.objective == t.params["x"] for t in complete)
     per_task = collections.Counter(t.metrics["task"] for t in complete)
     assert max(per_task.values()) >= 4  # once measured as short, trials shared tasks
+
+
+def test_reports_made_before_the_hub_starts_are_kept_and_later_ones_stream(make_sweep, store_url):
+    """Without a pruner the driver starts its report hub only once a trial has run for a second; what a
+    trial reported before that is held by the trial and arrives all the same, in order."""
+    path = make_sweep("""
+        name: early
+        objective: {metric: loss, goal: minimize}
+        strategy: random
+        budget: {trials: 2, parallel: 2}
+        trial: {function: "fns:early_reports"}
+        parameters:
+          x: {type: float, low: 0, high: 1}
+    """)
+    api.run_sweep(path, store=store_url)
+    _, trials = _trials(store_url, "early")
+    with api.open(store_url) as st:
+        for t in trials:
+            assert t.state is TrialState.COMPLETE
+            loss = [(p.step, p.value) for p in st.get_history(t.trial_id) if p.name == "loss"]
+            assert loss == [(s, 1.0 / (s + 1)) for s in range(5)]

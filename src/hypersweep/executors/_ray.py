@@ -17,8 +17,9 @@ import logging
 import math
 import os
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ray
@@ -31,6 +32,8 @@ from hypersweep.executors._base import Executor, ReportHandler, ResourceRequest,
 __all__ = ["RayExecutor"]
 
 _DRAIN_EVERY_S = 0.2
+_HUB_AFTER_S = 1.0  # without a pruner, the hub starts once a trial has been running this long
+_HUB_LOOKUP_EVERY_S = 1.0
 _FORCE_CANCEL_AFTER_S = 5.0
 _log = logging.getLogger(__name__)
 
@@ -56,13 +59,35 @@ class _Hub:
 
 
 class _RayChannel:
-    def __init__(self, hub: Any) -> None:
-        self.hub = hub
+    """The trial's way to the driver's hub, found by name. The driver starts the hub only when someone
+    may listen (a pruner, or a trial running for over ``_HUB_AFTER_S``): a sweep of short trials never
+    pays for an actor's worker process. Until the hub exists, ``push`` answers None and the trial keeps
+    its reports (they come back with its result)."""
 
-    def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
-        if self.hub is None:
-            return False
-        return bool(ray.get(self.hub.push.remote(key, points, log)))
+    def __init__(self, hub_name: str | None) -> None:
+        self.hub_name = hub_name
+        self._hub: Any = None
+        self._next_lookup = 0.0
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"hub_name": self.hub_name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["hub_name"])  # type: ignore[misc]
+
+    def _find_hub(self) -> Any:
+        if self._hub is None and self.hub_name and time.monotonic() >= self._next_lookup:
+            try:
+                self._hub = ray.get_actor(self.hub_name)
+            except ValueError:  # not started (yet)
+                self._next_lookup = time.monotonic() + _HUB_LOOKUP_EVERY_S
+        return self._hub
+
+    def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool | None:
+        hub = self._find_hub()
+        if hub is None:
+            return None
+        return bool(ray.get(hub.push.remote(key, points, log)))
 
     def placement(self) -> dict[str, Any]:
         ctx = ray.get_runtime_context()
@@ -87,6 +112,7 @@ class _Task:
     cancelled_at: float | None = None
     reason: str | None = None
     # a chunk keeps what it needs to resubmit its trials one by one if it fails as a whole
+    submitted: float = field(default_factory=time.monotonic)
     payloads: tuple[Callable[[Any], Any], ...] = ()
     request: ResourceRequest | None = None
     timeout_s: float | None = None
@@ -164,6 +190,7 @@ class RayExecutor(Executor):
         self._tasks: dict[Any, _Task] = {}
         self._by_key: dict[int, _Task] = {}
         self._hub: Any = None
+        self._hub_name = f"hypersweep-hub-{uuid.uuid4().hex[:12]}"
         self._handler: ReportHandler | None = None
         self._channel = _RayChannel(None)
         self._remote_cache: dict[tuple[Any, ...], Any] = {}
@@ -194,13 +221,28 @@ class RayExecutor(Executor):
     # -- reports --------------------------------------------------------------------------------------
     def set_report_handler(self, handler: ReportHandler, sync: bool) -> None:
         self._handler = handler
-        if self._hub is None:
-            # pinned to the driver's node: a worker node lost mid-sweep must not take the hub with it
-            here = ray.get_runtime_context().get_node_id()
-            self._hub = _Hub.options(  # type: ignore[attr-defined]
-                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False)
-            ).remote()
-            self._channel = _RayChannel(self._hub)
+        self._channel = _RayChannel(self._hub_name)
+        if sync:  # a pruner listens from the first report
+            self._start_hub()
+
+    def _start_hub(self) -> None:
+        if self._hub is not None:
+            return
+        # pinned to the driver's node: a worker node lost mid-sweep must not take the hub with it
+        here = ray.get_runtime_context().get_node_id()
+        self._hub = _Hub.options(  # type: ignore[attr-defined]
+            name=self._hub_name,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False),
+        ).remote()
+
+    def _maybe_start_hub(self, now: float) -> None:
+        if (
+            self._hub is None
+            and self._handler is not None
+            and self._tasks
+            and now - min(t.submitted for t in self._tasks.values()) >= _HUB_AFTER_S
+        ):
+            self._start_hub()
 
     def _drain(self, keys: set[int] | None = None) -> None:
         if self._hub is None or self._handler is None:
@@ -277,6 +319,7 @@ class RayExecutor(Executor):
     def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:
         now = time.monotonic()
         if now - self._last_drain >= _DRAIN_EVERY_S:
+            self._maybe_start_hub(now)
             self._drain()
         self._enforce_deadlines(now)
         if not self._tasks:

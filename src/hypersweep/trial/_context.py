@@ -24,7 +24,8 @@ from hypersweep.errors import Pruned
 __all__ = ["TrialContext", "TrialInfo", "current_trial", "log_artifact", "report", "trial_seed"]
 
 # push(points, log text) -> True when the trial should stop (pruned)
-PushFn = Callable[[list[tuple[str, int, float]], str], bool]
+PushFn = Callable[[list[tuple[str, int, float]], str], bool | None]
+_UNSENT_LOG_CHARS = 64_000  # output kept for a driver that does not listen yet (the tail)
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,15 @@ class TrialContext:
                 return
             points, self.pending = self.pending, []
             log, self.log_pending = "".join(self.log_pending), []
+        answer = self.push(points, log)
+        if answer is None:  # nobody listens yet: keep them for the next flush or the result
+            with self.lock:
+                self.pending[:0] = points
+                if log:
+                    self.log_pending[:] = [(log + "".join(self.log_pending))[-_UNSENT_LOG_CHARS:]]
+            return
         self.pushed = True
-        if self.push(points, log):
+        if answer:
             self.pruned = True
 
     def take_pending(self) -> list[tuple[str, int, float]]:

@@ -27,7 +27,9 @@ _env_sent = False  # per worker process: the full environment travels with the f
 class Channel(Protocol):
     """How a running trial talks to the driver; provided by the executor."""
 
-    def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool: ...
+    def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool | None:
+        """Deliver reports and output; True: the trial should stop (pruned); None: nobody listens
+        yet, nothing was delivered (the trial keeps them and tries again later)."""
 
     def placement(self) -> dict[str, Any]: ...
 

@@ -164,3 +164,13 @@ def task_marker(params: dict) -> dict:
         os._exit(3)
     task = ray.get_runtime_context().get_task_id() or "0"
     return {"loss": float(params["x"]), "task": float(int(task[:12], 16))}
+
+
+def early_reports(params: dict) -> dict:
+    """Reports before the driver's hub exists (it starts once a trial runs for a second), then after."""
+    for step in range(3):
+        hypersweep.report(step, loss=1.0 / (step + 1))
+    time.sleep(2.5)
+    for step in range(3, 5):
+        hypersweep.report(step, loss=1.0 / (step + 1))
+    return {"loss": 0.2}
