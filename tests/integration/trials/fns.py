@@ -133,12 +133,15 @@ def chatty(params: dict) -> dict:
 
 
 def two_artifacts(params: dict) -> dict:
-    with open("model.txt", "w") as f:
+    import tempfile
+
+    out = tempfile.mkdtemp()  # trials run at once in one working folder: files of their own
+    with open(os.path.join(out, "model.txt"), "w") as f:
         f.write(f"model for x={params['x']}\n")
-    with open("metrics.json", "w") as f:
+    with open(os.path.join(out, "metrics.json"), "w") as f:
         f.write(json.dumps({"x": params["x"]}) + "\n")
-    hypersweep.log_artifact("model.txt")
-    hypersweep.log_artifact("metrics.json", name="eval/metrics.json")
+    hypersweep.log_artifact(os.path.join(out, "model.txt"))
+    hypersweep.log_artifact(os.path.join(out, "metrics.json"), name="eval/metrics.json")
     return {"loss": params["x"]}
 
 
