@@ -21,11 +21,11 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
         objective: {metric: loss, goal: minimize}
         strategy: random
         seed: 1
-        budget: {trials: 8, parallel: 2}
+        budget: {trials: 10, parallel: 2}
         trial: {function: "fns:sleeper"}
         parameters:
           x: {type: float, low: 0, high: 1}
-          sleep: {value: 1.0}
+          sleep: {value: 1.5}  # a window of seconds to catch it mid-sweep on a busy machine
     """)
     env = dict(os.environ, RAY_AUTH_MODE="disabled")
     cmd = [sys.executable, "-m", "hypersweep.cli", "run", str(path), "--store", store_url, "--quiet"]
@@ -54,7 +54,7 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
     interrupted = [t for t in trials if t.state is TrialState.INTERRUPTED]
     assert interrupted
     done_before = sum(t.state.is_finished for t in trials)
-    assert done_before < 8
+    assert done_before < 10
 
     proc = subprocess.run(
         [sys.executable, "-m", "hypersweep.cli", "resume", "ctrlc", "--store", store_url, "--quiet"],
@@ -69,7 +69,7 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
         study = st.get_study("ctrlc")
         trials = st.get_trials(study.study_id)
     assert study.status is StudyStatus.FINISHED
-    assert sum(t.state.is_finished for t in trials) == 8
+    assert sum(t.state.is_finished for t in trials) == 10
     numbers = sorted(t.number for t in trials)
     assert numbers == list(range(len(trials)))
     reruns = {t.retry_of for t in trials if t.retry_of is not None}

@@ -4,14 +4,13 @@ Every operation runs in :meth:`SQLStore._tx`, the one scope that begins, commits
 translates SQLAlchemy errors into the ``StoreError`` tree. Write scopes take the write lock up front
 (``BEGIN IMMEDIATE`` on SQLite; ``SELECT ... FOR UPDATE`` of the study row on PostgreSQL where numbering
 or the lease needs it). Bulk writes (``finish_trials``, ``add_reports``) are one executemany per table
-per transaction. Rows never leave this module: callers get records.
+per transaction (``_bulk``). Rows never leave this module: callers get records.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import math
 import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -21,20 +20,14 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Integer,
-    Text,
     bindparam,
-    cast,
-    column,
     delete,
     func,
     insert,
     or_,
     select,
-    text,
     update,
 )
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from hypersweep.errors import StoreUnavailableError, StudyExistsError, StudyLockedError, SweepNotFoundError
@@ -57,6 +50,7 @@ from hypersweep.records import (
 from hypersweep.store._base import Store
 from hypersweep.store._filter import Expr
 from hypersweep.store._sql import _engine
+from hypersweep.store._sql._bulk import NEXT_TRIAL_IDS, bulk_insert, dialect_insert, json_rows
 from hypersweep.store._sql._models import (
     Artifact,
     Environment,
@@ -73,23 +67,6 @@ from hypersweep.store._sql._util import _chunks, _dir, _last_wins, _param_column
 __all__ = ["SQLStore"]
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} in a bulk row")
-
-
-def _json_rows(rows: list[dict[str, Any]], types: Mapping[str, Any]) -> Any:
-    """PostgreSQL: ``json_to_recordset(:rows) AS hs_rows(col type, ...)``, a batch as one JSON parameter."""
-    payload = cast(bindparam("hs_rows", json.dumps(rows, default=_json_default), type_=Text), pg_dialect.JSON)
-    return (
-        func.json_to_recordset(payload)
-        .table_valued(*(column(c, t) for c, t in types.items()))
-        .render_derived(name="hs_rows", with_types=True)
-    )
-
-
-_NEXT_TRIAL_IDS = text("SELECT nextval(pg_get_serial_sequence('trials', 'id')) FROM generate_series(1, :n)")
 _MUTABLE_STUDY_FIELDS = frozenset(
     {
         "status",
@@ -178,47 +155,6 @@ class SQLStore(Store):
             raw = conn.exec_driver_sql("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')").scalar_one()
             value = datetime.fromisoformat(raw)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-    def _insert(self, table: Any) -> Any:
-        return (pg_dialect.insert if self._is_pg else sqlite_dialect.insert)(table)
-
-    def _upsert(self, conn: Connection, table: Any, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
-        """Insert ``rows``, replacing the non-key columns of rows whose ``keys`` exist (rows deduplicated)."""
-        self._bulk_insert(conn, table, rows, conflict_keys=keys)
-
-    def _bulk_insert(
-        self,
-        conn: Connection,
-        table: Any,
-        rows: list[dict[str, Any]],
-        conflict_keys: Sequence[str] | None = None,
-    ) -> None:
-        """Many rows in one statement per table. SQLite: executemany of one prepared INSERT. PostgreSQL:
-        ``INSERT ... SELECT * FROM json_to_recordset(:rows) AS (col type, ...)`` with the batch as one JSON
-        parameter, so a batch is one short statement whatever its size: psycopg 3's executemany sends a
-        statement per row, multi-row VALUES text is parsed in Python, and array parameters are dumped
-        element by element in Python, while ``json.dumps`` is C (measured: a 2,000-row history batch
-        ~2x faster than ``unnest`` of arrays)."""
-        if not rows:
-            return
-        if not self._is_pg:
-            stmt = self._insert(table)
-            if conflict_keys:
-                cols = [c for c in rows[0] if c not in conflict_keys]
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=list(conflict_keys), set_={c: stmt.excluded[c] for c in cols}
-                )
-            conn.execute(stmt, rows)
-            return
-        names = list(rows[0])
-        src = _json_rows(rows, {c: table.c[c].type for c in names})
-        stmt = pg_dialect.insert(table).from_select(names, select(*(src.c[c] for c in names)))
-        if conflict_keys:
-            cols = [c for c in names if c not in conflict_keys]
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(conflict_keys), set_={c: stmt.excluded[c] for c in cols}
-            )
-        conn.execute(stmt)
 
     def _lock_study(self, conn: Connection, study_id: int) -> Any:
         stmt = select(Study).where(Study.id == study_id)
@@ -490,10 +426,10 @@ class SQLStore(Store):
                     }
                 )
             if self._is_pg:  # ids drawn from the sequence up front: the batch is one JSON insert
-                ids = sorted(conn.execute(_NEXT_TRIAL_IDS, {"n": len(rows)}).scalars())
+                ids = sorted(conn.execute(NEXT_TRIAL_IDS, {"n": len(rows)}).scalars())
                 for row, tid in zip(rows, ids, strict=True):
                     row["id"] = tid
-                self._bulk_insert(conn, Trial.__table__, rows)
+                bulk_insert(conn, self._is_pg, Trial.__table__, rows)
             else:
                 stmt = insert(Trial).returning(Trial.id, sort_by_parameter_order=True)
                 ids = list(conn.execute(stmt, rows).scalars())
@@ -503,7 +439,7 @@ class SQLStore(Store):
                 for name, value in t.params.items()
                 for num, txt in [_param_columns(value)]
             ]
-            self._bulk_insert(conn, TrialParam.__table__, params)
+            bulk_insert(conn, self._is_pg, TrialParam.__table__, params)
         return [
             TrialRecord(
                 trial_id=tid,
@@ -543,7 +479,9 @@ class SQLStore(Store):
                 for h in wanted
                 for e in [envs[h]]
             ]
-            conn.execute(self._insert(Environment).on_conflict_do_nothing(index_elements=["hash"]), rows)
+            conn.execute(
+                dialect_insert(self._is_pg, Environment).on_conflict_do_nothing(index_elements=["hash"]), rows
+            )
             found = conn.execute(select(Environment.hash, Environment.id).where(Environment.hash.in_(wanted)))
             self._env_ids.update({h: i for h, i in found})
         return {h: self._env_ids[h] for h in envs}
@@ -618,16 +556,21 @@ class SQLStore(Store):
                     for a in o.artifacts
                 )
             self._update_trials(conn, updates)
-            self._upsert(
-                conn, Metric.__table__, _last_wins(metrics, ("trial_id", "name")), ("trial_id", "name")
-            )
-            self._upsert(
+            bulk_insert(
                 conn,
+                self._is_pg,
+                Metric.__table__,
+                _last_wins(metrics, ("trial_id", "name")),
+                ("trial_id", "name"),
+            )
+            bulk_insert(
+                conn,
+                self._is_pg,
                 MetricHistory.__table__,
                 _last_wins(history, ("trial_id", "name", "step")),
                 ("trial_id", "name", "step"),
             )
-            self._bulk_insert(conn, Artifact.__table__, artifacts)
+            bulk_insert(conn, self._is_pg, Artifact.__table__, artifacts)
         return unchanged
 
     def _update_trials(self, conn: Connection, updates: list[dict[str, Any]]) -> None:
@@ -635,7 +578,7 @@ class SQLStore(Store):
             return
         cols = [k for k in updates[0] if k != "b_id"]
         if self._is_pg:  # one UPDATE ... FROM json_to_recordset, not a statement per trial
-            src = _json_rows(updates, {"b_id": Integer()} | {c: Trial.__table__.c[c].type for c in cols})
+            src = json_rows(updates, {"b_id": Integer()} | {c: Trial.__table__.c[c].type for c in cols})
             conn.execute(
                 update(Trial)
                 .where(Trial.id == src.c.b_id, or_(*(Trial.state == s for s in _OPEN_STATES)))
@@ -666,7 +609,7 @@ class SQLStore(Store):
                 for (tid, name, step), value in latest.items()
                 if tid in open_ids
             ]
-            self._upsert(conn, MetricHistory.__table__, rows, ("trial_id", "name", "step"))
+            bulk_insert(conn, self._is_pg, MetricHistory.__table__, rows, ("trial_id", "name", "step"))
 
     def append_logs(self, logs: Mapping[int, str], cap: int = LOG_TAIL_CHARS) -> None:
         """Append output to running trials' log tails (kept to the last ``cap`` characters)."""

@@ -1,0 +1,75 @@
+"""Batch writes: many rows per statement, one round trip per table and batch.
+
+SQLite: ``executemany`` of one prepared INSERT (the driver loops in C). PostgreSQL:
+``INSERT ... SELECT * FROM json_to_recordset(:rows) AS hs_rows(col type, ...)`` with the whole batch as
+one JSON parameter. psycopg 3's ``executemany`` sends a statement per row, multi-row ``VALUES`` text is
+built and parsed in Python, and array parameters (``unnest``) are dumped element by element in Python,
+while ``json.dumps`` is C: a 2,000-row history batch costs about half of what ``unnest`` did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Text, bindparam, cast, column, func, select, text
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+__all__ = ["NEXT_TRIAL_IDS", "bulk_insert", "dialect_insert", "json_rows"]
+
+# PostgreSQL: ids for a batch of trials drawn up front, so the batch is one JSON insert
+NEXT_TRIAL_IDS = text("SELECT nextval(pg_get_serial_sequence('trials', 'id')) FROM generate_series(1, :n)")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a bulk row")
+
+
+def json_rows(rows: list[dict[str, Any]], types: Mapping[str, Any]) -> Any:
+    """PostgreSQL: ``json_to_recordset(:rows) AS hs_rows(col type, ...)``, a batch as one parameter."""
+    payload = cast(bindparam("hs_rows", json.dumps(rows, default=_json_default), type_=Text), pg_dialect.JSON)
+    return (
+        func.json_to_recordset(payload)
+        .table_valued(*(column(c, t) for c, t in types.items()))
+        .render_derived(name="hs_rows", with_types=True)
+    )
+
+
+def dialect_insert(is_pg: bool, table: Any) -> Any:
+    """An INSERT with the dialect's ``ON CONFLICT`` clauses."""
+    return (pg_dialect.insert if is_pg else sqlite_dialect.insert)(table)
+
+
+def bulk_insert(
+    conn: Connection,
+    is_pg: bool,
+    table: Any,
+    rows: list[dict[str, Any]],
+    conflict_keys: Sequence[str] | None = None,
+) -> None:
+    """Insert ``rows`` (all with the same keys) in one statement; with ``conflict_keys``, rows whose keys
+    exist replace the other columns (the rows must be deduplicated on those keys)."""
+    if not rows:
+        return
+    table = getattr(table, "__table__", table)
+    names = list(rows[0])
+    stmt: Any
+    if is_pg:
+        src = json_rows(rows, {c: table.c[c].type for c in names})
+        stmt = pg_dialect.insert(table).from_select(names, select(*(src.c[c] for c in names)))
+    else:
+        stmt = sqlite_dialect.insert(table)
+    if conflict_keys:
+        cols = [c for c in names if c not in conflict_keys]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(conflict_keys), set_={c: stmt.excluded[c] for c in cols}
+        )
+    if is_pg:
+        conn.execute(stmt)
+    else:
+        conn.execute(stmt, rows)
