@@ -195,6 +195,7 @@ class RayExecutor(Executor):
         self._channel = _RayChannel(None)
         self._remote_cache: dict[tuple[Any, ...], Any] = {}
         self._last_drain = 0.0
+        self._drain_ref: Any = None  # a drain asked of the hub, not yet taken
 
     # -- resources ------------------------------------------------------------------------------------
     def check_resources(self, request: ResourceRequest) -> int:
@@ -244,15 +245,32 @@ class RayExecutor(Executor):
         ):
             self._start_hub()
 
-    def _drain(self, keys: set[int] | None = None) -> None:
+    def _drain(self, keys: set[int] | None = None, block: bool = True) -> None:
+        """Hand the hub's reports to the handler. Without ``block``, only a drain already answered is
+        taken (and the next one asked for): the loop never waits on the hub, e.g. while its process
+        starts. With it, everything pushed so far is taken (results that pushed come after their
+        reports)."""
         if self._hub is None or self._handler is None:
             return
         self._last_drain = time.monotonic()
-        for key, points, log in ray.get(self._hub.drain.remote()):
-            if (key in self._by_key or (keys is not None and key in keys)) and self._handler(
-                key, points, log
-            ):
-                self._hub.prune.remote(key)
+        if self._drain_ref is None:
+            self._drain_ref = self._hub.drain.remote()
+        if not block:
+            ready, _ = ray.wait([self._drain_ref], timeout=0)
+            if not ready:
+                return
+        batches = [ray.get(self._drain_ref)]
+        self._drain_ref = None
+        if block:  # what was pushed after that drain was asked for
+            batches.append(ray.get(self._hub.drain.remote()))
+        else:
+            self._drain_ref = self._hub.drain.remote()
+        for batch in batches:
+            for key, points, log in batch:
+                if (key in self._by_key or (keys is not None and key in keys)) and self._handler(
+                    key, points, log
+                ):
+                    self._hub.prune.remote(key)
 
     # -- tasks ----------------------------------------------------------------------------------------
     def _remote(self, request: ResourceRequest, chunk: bool = False) -> Any:
@@ -320,7 +338,7 @@ class RayExecutor(Executor):
         now = time.monotonic()
         if now - self._last_drain >= _DRAIN_EVERY_S:
             self._maybe_start_hub(now)
-            self._drain()
+            self._drain(block=False)
         self._enforce_deadlines(now)
         if not self._tasks:
             time.sleep(min(timeout, 0.05))
