@@ -24,7 +24,8 @@ Sizes: seeds 1..5, 100 trials, best objective after 20/50/100 trials (``--quick`
 after an unreported warm-up run of each (imports, data). Trials run one at a time in this process with one
 BLAS thread (``threadpoolctl``) for every method. hypersweep's TPE curve must lie within the seeds' spread
 (min..max) of Optuna's at every checkpoint, since it is the same sampler; the result says whether it does, and
-over what share of the whole curve. Seeds are independent: hypersweep seeds its sampler with
+over what share of the whole curve, and gives Welch's t-test of the two sets of seeds at each checkpoint (with
+5 independent seeds a side, the min..max check fails now and then by chance alone). Seeds are independent: hypersweep seeds its sampler with
 ``study_seed * 1_000_003``, not the study seed itself. One more Optuna run, with exactly the sampler seed
 hypersweep derives from the first study seed, checks that it draws the same trials as hypersweep's run, both
 with ``study.optimize`` and with an ask/tell loop that asks one trial ahead as hypersweep's engine does.
@@ -252,7 +253,7 @@ def _within(results: dict[str, Any], task: str) -> dict[str, Any]:
             and b["min"] is not None
             and b["min"] - 1e-12 <= a["mean"] <= b["max"] + 1e-12
         )
-        points.append({"trials": n, "within": ok})
+        points.append({"trials": n, "within": ok, "p_value": _welch_p(ours["curves"], ref["curves"], n)})
     inside = 0
     total = results["trials"]
     for i in range(total):
@@ -264,6 +265,21 @@ def _within(results: dict[str, Any], task: str) -> dict[str, Any]:
         "all_checkpoints": all(p["within"] for p in points),
         "curve_share": inside / total,
     }
+
+
+def _welch_p(ours: list[list[float | None]], ref: list[list[float | None]], n: int) -> float | None:
+    """Welch's t-test of the best-so-far after ``n`` trials, hypersweep's seeds against Optuna's: the
+    chance of a difference at least this large between two samples of one sampler. (With 5 seeds a
+    side, one side's mean falls outside the other's min..max now and then by chance alone.)"""
+    from scipy import stats
+
+    a = [c[n - 1] for c in ours if len(c) >= n and c[n - 1] is not None]
+    b = [c[n - 1] for c in ref if len(c) >= n and c[n - 1] is not None]
+    if len(a) < 2 or len(b) < 2:
+        return None
+    if statistics.pvariance(a) == 0 and statistics.pvariance(b) == 0:
+        return 1.0 if statistics.fmean(a) == statistics.fmean(b) else 0.0
+    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
 
 
 def _same_seed(task: str, runs: dict[str, list[dict[str, Any]]], trials: int, seed: int) -> dict[str, Any]:
@@ -460,10 +476,24 @@ def render(results: dict[str, Any]) -> str:
         w = data["tpe_within_optuna"]
         marks = ", ".join(f"{p['trials']}: {'yes' if p['within'] else '**no**'}" for p in w["checkpoints"])
         verdict = "met" if w["all_checkpoints"] else "**missed**"
+        pvals = [p.get("p_value") for p in w["checkpoints"]]
+        tests = ", ".join(
+            f"{p['trials']}: p = {p['p_value']:.2f}" for p in w["checkpoints"] if p.get("p_value") is not None
+        )
+        level = 0.05 / max(len(pvals), 1)  # Bonferroni: one test per checkpoint
+        differ = any(v is not None and v < level for v in pvals)
         lines += [
             "",
             f"hypersweep TPE's mean within Optuna TPE's min..max over seeds: {marks} ({verdict}); "
-            f"over the whole curve at {w['curve_share']:.0%} of trial counts.",
+            f"over the whole curve at {w['curve_share']:.0%} of trial counts. "
+            f"Welch's t-test of the two sets of seeds per checkpoint ({tests}; 5% level over "
+            f"{len(pvals)} checkpoints: p < {level:.3f}): "
+            + (
+                "**a difference**."
+                if differ
+                else "no difference (with 5 independent seeds a side, a mean outside the other side's "
+                "min..max happens by chance; the same-seed check below is the exact one)."
+            ),
             "",
         ]
         same = data.get("same_seed")
