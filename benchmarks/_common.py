@@ -105,3 +105,42 @@ def quiet(log: Path) -> Iterator[None]:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+
+
+# -- stores ---------------------------------------------------------------------------------------------
+def pg_url() -> str | None:
+    """The PostgreSQL server benchmarks may use (``HYPERSWEEP_BENCH_POSTGRES_URL``, else the tests' one)."""
+    return os.environ.get("HYPERSWEEP_BENCH_POSTGRES_URL") or os.environ.get("HYPERSWEEP_TEST_POSTGRES_URL")
+
+
+def analyze(url: str) -> None:
+    """``ANALYZE`` a PostgreSQL database: after a bulk load of many trials in seconds its statistics are
+    stale until autovacuum's next round (up to a minute), and plans depend on whether it has run yet."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    engine = create_engine(u.set(drivername="postgresql+psycopg") if u.drivername == "postgresql" else u)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
+
+
+def bench_study(name: str, objective: str) -> Any:
+    """A ``NewStudy`` for benchmark data: random strategy, maximize ``objective``."""
+    from hypersweep.records import Direction, NewStudy
+
+    return NewStudy(
+        name=name,
+        spec_text="bench",
+        spec_hash="0" * 64,
+        spec_format="native",
+        strategy="random",
+        objective_metric=objective,
+        direction=Direction.MAXIMIZE,
+        budget_trials=None,
+        seed=0,
+        workdir=".",
+    )

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import statistics
 import sys
@@ -45,6 +44,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from benchmarks._common import analyze, bench_study, pg_url
 
 SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
@@ -111,26 +112,11 @@ class HypersweepSystem:
     name = "hypersweep"
 
     def __init__(self, url: str) -> None:
-        from hypersweep.records import Direction, NewStudy
         from hypersweep.store import open_store
 
         self.url = url
         self.store = open_store(url, create=True)
-        self.ids = []
-        for name in STUDIES:
-            study = NewStudy(
-                name=name,
-                spec_text="bench",
-                spec_hash="0" * 64,
-                spec_format="native",
-                strategy="random",
-                objective_metric="m1",
-                direction=Direction.MAXIMIZE,
-                budget_trials=None,
-                seed=0,
-                workdir=".",
-            )
-            self.ids.append(self.store.create_study(study).study_id)
+        self.ids = [self.store.create_study(bench_study(name, "m1")).study_id for name in STUDIES]
 
     def fill(self, trials: list[Trial]) -> None:
         from hypersweep.records import NewTrial, TrialOutcome, TrialState
@@ -167,7 +153,7 @@ class HypersweepSystem:
         return [r["objective"] for r in rows]
 
     def analyze(self) -> None:
-        _analyze(self.url)
+        analyze(self.url)
 
     def close(self) -> None:
         self.store.close()
@@ -239,21 +225,6 @@ class MlflowSystem:
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------------------
-def _pg_url() -> str | None:
-    return os.environ.get("HYPERSWEEP_BENCH_POSTGRES_URL") or os.environ.get("HYPERSWEEP_TEST_POSTGRES_URL")
-
-
-def _analyze(url: str) -> None:
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    finally:
-        engine.dispose()
-
-
 @contextmanager
 def _pg_throwaway(base: str, label: str) -> Iterator[str]:
     """A URL to a new, empty database (or, without CREATEDB, schema) on ``base``'s server, dropped after."""
@@ -409,7 +380,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         part = _sqlite(work, sizes)
         results["systems"].update(part["rows"])
         results["skipped"].update(part["skipped"])
-        pg = _pg_url()
+        pg = pg_url()
         if pg:
             try:
                 part = _postgres(pg, work, sizes)

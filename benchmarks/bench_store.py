@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import random
 import statistics
 import sys
@@ -36,7 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hypersweep.records import Direction, MetricPoint, NewStudy, NewTrial, TrialOutcome, TrialState
+from benchmarks._common import analyze, bench_study, pg_url
+from hypersweep.records import MetricPoint, NewTrial, TrialOutcome, TrialState
 from hypersweep.store import open_store
 
 BATCH = 100
@@ -45,21 +45,6 @@ STEPS = 20
 PEER_BUDGET_S = 120.0
 TARGET_RATE = 1000.0
 TARGET_TOP10_MS = 50.0
-
-
-def _study(name: str) -> NewStudy:
-    return NewStudy(
-        name=name,
-        spec_text="bench",
-        spec_hash="0" * 64,
-        spec_format="native",
-        strategy="random",
-        objective_metric="val_accuracy",
-        direction=Direction.MAXIMIZE,
-        budget_trials=None,
-        seed=0,
-        workdir=".",
-    )
 
 
 def _params(rng: random.Random) -> dict[str, Any]:
@@ -80,7 +65,7 @@ def _record(
     rng = random.Random(seed)
     store = open_store(url, create=True)
     try:
-        sid = store.create_study(_study(study_name)).study_id
+        sid = store.create_study(bench_study(study_name, "val_accuracy")).study_id
         start = time.time()
         for done in range(0, n, batch):
             k = min(batch, n - done)
@@ -152,28 +137,12 @@ def bench_hypersweep(url: str, n: int, query_sizes: tuple[int, ...]) -> list[dic
         name = f"query-{size}"
         _record(url, name, size, 99, history=False, batch=5000)
         if url.startswith("postgresql"):
-            _analyze(url)
+            analyze(url)
         with open_store(url) as store:
             sid = store.get_study(name).study_id
             ms = _top10_ms(lambda sid=sid, store=store: store.top_trials([sid], limit=10))
         rows.append({"case": "top-10 by objective", "trials": size, "ms": ms})
     return rows
-
-
-def _analyze(url: str) -> None:
-    """PostgreSQL plans by table statistics; after a bulk load of 100k trials in seconds they are stale
-    until autovacuum's next round (up to a minute), so the query is timed after ``ANALYZE``, as on a
-    store that grew over a sweep."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    engine = create_engine(u.set(drivername="postgresql+psycopg") if u.drivername == "postgresql" else u)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    finally:
-        engine.dispose()
 
 
 # -- Optuna RDBStorage ----------------------------------------------------------------------------------
@@ -334,10 +303,6 @@ def bench_mlflow(workdir: Path, n: int, query_sizes: tuple[int, ...]) -> list[di
 
 
 # -- entry points ---------------------------------------------------------------------------------------
-def _pg_url() -> str | None:
-    return os.environ.get("HYPERSWEEP_BENCH_POSTGRES_URL") or os.environ.get("HYPERSWEEP_TEST_POSTGRES_URL")
-
-
 def _pg_schema(url: str, schema: str, drop: bool) -> str:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -363,7 +328,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hs-bench-") as tmp:
         work = Path(tmp)
         results["systems"]["hypersweep (SQLite)"] = bench_hypersweep(f"sqlite:///{work / 'hs.db'}", n, sizes)
-        pg = _pg_url()
+        pg = pg_url()
         if pg:
             schema = f"bench_{uuid.uuid4().hex[:8]}"
             try:

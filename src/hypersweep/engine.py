@@ -187,7 +187,7 @@ class Engine:
             and spec.trial.function is not None
             and strategy.name in ("grid", "random")
         )
-        self._durations: list[float] = []
+        self._durations: collections.deque[float] = collections.deque(maxlen=CHUNK_MIN_SAMPLES * 4)
 
     # -- set-up ----------------------------------------------------------------------------------------
     def _load(self) -> Progress:
@@ -430,7 +430,6 @@ class Engine:
             out = self._outcome(fl, res.value)
             if self._chunkable and out.started_at is not None and out.finished_at is not None:
                 self._durations.append((out.finished_at - out.started_at).total_seconds())
-                del self._durations[: -CHUNK_MIN_SAMPLES * 4]
         else:
             state = TrialState.INTERRUPTED if res.cancelled else TrialState.FAILED
             out = TrialOutcome(

@@ -73,7 +73,9 @@ class _RayChannel:
         return {"hub_name": self.hub_name}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["hub_name"])  # type: ignore[misc]
+        self.hub_name = state["hub_name"]
+        self._hub = None
+        self._next_lookup = 0.0
 
     def _find_hub(self) -> Any:
         if self._hub is None and self.hub_name and time.monotonic() >= self._next_lookup:
@@ -111,8 +113,8 @@ class _Task:
     deadline: float
     cancelled_at: float | None = None
     reason: str | None = None
-    # a chunk keeps what it needs to resubmit its trials one by one if it fails as a whole
     submitted: float = field(default_factory=time.monotonic)
+    # a chunk keeps what it needs to resubmit its trials one by one if it fails as a whole
     payloads: tuple[Callable[[Any], Any], ...] = ()
     request: ResourceRequest | None = None
     timeout_s: float | None = None
@@ -120,6 +122,12 @@ class _Task:
     @property
     def key(self) -> int:
         return self.keys[0]
+
+    def done(self, value: Any) -> list[TaskDone]:
+        """Results of a finished task: a chunk's list, one per trial."""
+        if self.payloads:
+            return [TaskDone(k, v) for k, v in zip(self.keys, value, strict=True)]
+        return [TaskDone(self.key, value)]
 
 
 def _describe_missing(request: ResourceRequest, nodes: list[dict[str, float]]) -> str | None:
@@ -241,7 +249,7 @@ class RayExecutor(Executor):
             self._hub is None
             and self._handler is not None
             and self._tasks
-            and now - min(t.submitted for t in self._tasks.values()) >= _HUB_AFTER_S
+            and now - next(iter(self._tasks.values())).submitted >= _HUB_AFTER_S  # the oldest
         ):
             self._start_hub()
 
@@ -359,12 +367,7 @@ class RayExecutor(Executor):
             values = None
         out: list[TaskDone | TaskCrashed] = []
         for i, task in enumerate(tasks):
-            if values is None:
-                out.extend(self._collect(task))
-            elif task.payloads:
-                out.extend(TaskDone(k, v) for k, v in zip(task.keys, values[i], strict=True))
-            else:
-                out.append(TaskDone(task.key, values[i]))
+            out.extend(self._collect(task) if values is None else task.done(values[i]))
         if self._hub is not None and any(getattr(getattr(r, "value", None), "pushed", False) for r in out):
             self._drain(keys={k for t in tasks for k in t.keys})  # reports pushed before returning
         return out
@@ -380,9 +383,7 @@ class RayExecutor(Executor):
                     self.submit(key, payload, task.request, task.timeout_s)
                 return []
             return [TaskCrashed(key, *self._crash_reason(task, e)) for key in task.keys]
-        if task.payloads:
-            return [TaskDone(k, v) for k, v in zip(task.keys, value, strict=True)]
-        return [TaskDone(task.key, value)]
+        return list(task.done(value))
 
     @staticmethod
     def _crash_reason(task: _Task, e: ray.exceptions.RayError) -> tuple[str, bool]:

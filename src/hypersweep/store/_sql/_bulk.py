@@ -56,7 +56,6 @@ def bulk_insert(
     exist replace the other columns (the rows must be deduplicated on those keys)."""
     if not rows:
         return
-    table = getattr(table, "__table__", table)
     names = list(rows[0])
     stmt: Any
     if is_pg:

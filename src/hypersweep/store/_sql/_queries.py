@@ -18,7 +18,7 @@ the NULL ones by number, so the top-k of a large study reads k rows of the index
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, select
@@ -126,18 +126,8 @@ class TrialQuery:
 
     def _ordered_rows(self, conn: Connection, study_ids: list[int]) -> list[tuple[int, Any, int | None, int]]:
         """(id, sort value, number, study_id) in leaderboard order, at most ``limit`` rows."""
-        single = TrialQuery(
-            study_ids=study_ids,
-            states=self.states,
-            where=self.where,
-            sort_objective=self.sort_objective,
-            sort_metric=self.sort_metric,
-            sort_expr=self.sort_expr,
-            descending=self.descending,
-            limit=self.limit,
-        )
-        base = select(Trial.id).where(*single._conditions())
-        stmt, key = single._sort_key(base)
+        single = replace(self, study_ids=study_ids)
+        stmt, key = single._sort_key(single._base())
         ties = (Trial.number.asc(), Trial.study_id.asc(), Trial.id.asc())
         cols = (Trial.id, key if key is not None else Trial.id, Trial.number, Trial.study_id)
         stmt = stmt.with_only_columns(*cols)

@@ -3,7 +3,7 @@
 Every operation runs in :meth:`SQLStore._tx`, the one scope that begins, commits, rolls back and
 translates SQLAlchemy errors into the ``StoreError`` tree. Write scopes take the write lock up front
 (``BEGIN IMMEDIATE`` on SQLite; ``SELECT ... FOR UPDATE`` of the study row on PostgreSQL where numbering
-or the lease needs it). Bulk writes (``finish_trials``, ``add_reports``) are one executemany per table
+or the lease needs it). Bulk writes (``finish_trials``, ``add_reports``) are one statement per table
 per transaction (``_bulk``). Rows never leave this module: callers get records.
 """
 
@@ -17,17 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Integer,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from hypersweep.errors import StoreUnavailableError, StudyExistsError, StudyLockedError, SweepNotFoundError
@@ -65,7 +55,6 @@ from hypersweep.store._sql._queries import TrialQuery, resolve_direction
 from hypersweep.store._sql._util import _chunks, _dir, _last_wins, _param_columns, _pid_alive
 
 __all__ = ["SQLStore"]
-
 
 _MUTABLE_STUDY_FIELDS = frozenset(
     {
