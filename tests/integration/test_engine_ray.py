@@ -269,7 +269,8 @@ def test_very_short_trials_share_tasks_and_a_crash_in_a_shared_task_is_blamed_on
     complete = [t for t in trials if t.state is TrialState.COMPLETE]
     assert len(complete) == 79 and all(t.objective == t.params["x"] for t in complete)
     per_task = collections.Counter(t.metrics["task"] for t in complete)
-    assert max(per_task.values()) >= 4  # once measured as short, trials shared tasks
+    # once measured as short, trials shared tasks (how many to a task depends on this machine's speed)
+    assert max(per_task.values()) >= 2 and len(per_task) < len(complete)
 
 
 def test_reports_made_before_the_hub_starts_are_kept_and_later_ones_stream(make_sweep, store_url):

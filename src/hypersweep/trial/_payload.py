@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from hypersweep.environment import capture_environment
 from hypersweep.records import EnvironmentRecord
+from hypersweep.trial._imports import forget_orphaned_modules
 
 __all__ = ["Channel", "TrialPayload", "TrialRunResult"]
 
@@ -88,6 +89,9 @@ class TrialPayload:
                 result = run_command(self, channel)
         except Exception as e:  # noqa: BLE001 - a failed trial is data, recorded with its traceback
             result = TrialRunResult(state="failed", error=_error_text(e))
+        except BaseException:  # cancelled: Ray raised KeyboardInterrupt, perhaps inside an import
+            forget_orphaned_modules()  # the worker runs later trials: leave it importable
+            raise
         result.started_at = started
         result.finished_at = datetime.now(UTC)
         result.host = socket.gethostname()
