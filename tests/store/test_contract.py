@@ -357,3 +357,19 @@ def test_dead_pid_takeover(store: Store) -> None:
     # a live process on this host keeps its lease
     with pytest.raises(StudyLockedError):
         store.acquire_lease(s.study_id, "someone", socket.gethostname(), 1)
+
+
+def test_text_values_are_stored_exactly(store: Store) -> None:
+    """Names and values with the characters a bulk format must escape come back unchanged."""
+    odd = "tab\there, new\nline, back\\slash, quote ' \" , comma, \\N, ünïcödé ✓, trailing space "
+    s = store.create_study(new_study())
+    (t,) = store.create_trials(s.study_id, [NewTrial(params={"note": odd, "x": 1.5, odd: "v"}, seed=0)])
+    store.add_reports([(t.trial_id, MetricPoint(odd, 0, 1.0)), (t.trial_id, MetricPoint(odd, 0, 2.0))])
+    metrics = {"val_accuracy": 0.5, odd: 3.0}
+    store.finish_trials(
+        [TrialOutcome(trial_id=t.trial_id, state=TrialState.COMPLETE, objective=0.5, metrics=metrics)]
+    )
+    got = store.get_trial_by_id(t.trial_id)
+    assert got.params == {"note": odd, "x": 1.5, odd: "v"}
+    assert got.metrics == {"val_accuracy": 0.5, odd: 3.0}
+    assert [(p.name, p.step, p.value) for p in store.get_history(t.trial_id)] == [(odd, 0, 2.0)]
