@@ -2,7 +2,7 @@
 
 Recording: N trials (10,000; quick: 1,000), each with 5 params, 3 final metrics and a 20-step history,
 written through the ``Store`` API as the driver does (per batch of 100: ``create_trials``, one
-``add_reports`` with the batch's history, one ``finish_trials``), by one writer (the median of 3 runs)
+``add_reports`` with the batch's history, one ``finish_trials``), by one writer (the median of 5 runs)
 and by 4 writer processes at once (each its own study, one store). Query: top-10 by objective of one study of 10k and 100k trials
 (quick: 1k and 10k), filled by bulk insert (the same ``create_trials``/``finish_trials`` calls with
 batches of 5,000, no history); on PostgreSQL the database is ``ANALYZE``d after the fill (autovacuum
@@ -40,7 +40,7 @@ from hypersweep.records import MetricPoint, NewTrial, TrialOutcome, TrialState
 from hypersweep.store import open_store
 
 BATCH = 100
-REPEAT = 3  # one-writer runs per backend; the median is reported
+REPEAT = 5  # one-writer runs per backend; the median is reported (this VM varies ±20% run to run)
 STEPS = 20
 PEER_BUDGET_S = 120.0
 TARGET_RATE = 1000.0

@@ -16,6 +16,7 @@ from hypersweep.store._sql._models import MetricHistory
 from .conftest import _sa_url, new_study
 
 TABLE = MetricHistory.__table__
+COLS = ("trial_id", "name", "step", "value")
 
 
 def _setup(store_url: str) -> int:
@@ -35,13 +36,13 @@ def test_a_bad_batch_raises_and_leaves_nothing(store_url: str, backend: str) -> 
     pg = backend == "postgresql"
     engine = create_engine(_sa_url(store_url))
     try:
-        rows = [{"trial_id": tid, "name": "loss", "step": 0, "value": 1.0}] * 2  # one key twice
+        rows = [(tid, "loss", 0, 1.0)] * 2  # one key twice
         with pytest.raises(IntegrityError), engine.begin() as conn:
-            bulk_insert(conn, pg, TABLE, [{"trial_id": tid, "name": "loss", "step": 9, "value": 0.0}])
-            bulk_insert(conn, pg, TABLE, rows)
+            bulk_insert(conn, pg, TABLE, COLS, [(tid, "loss", 9, 0.0)])
+            bulk_insert(conn, pg, TABLE, COLS, rows)
         with engine.begin() as conn:  # rolled back as a whole; the pooled connection still works
             assert _stored(conn, tid) == []
-            bulk_insert(conn, pg, TABLE, rows[:1])
+            bulk_insert(conn, pg, TABLE, COLS, rows[:1])
             assert _stored(conn, tid) == [(0, 1.0)]
     finally:
         engine.dispose()
@@ -50,14 +51,16 @@ def test_a_bad_batch_raises_and_leaves_nothing(store_url: str, backend: str) -> 
 def test_an_upsert_batch_replaces_stored_keys_and_adds_new_ones(store_url: str, backend: str) -> None:
     tid = _setup(store_url)
     pg = backend == "postgresql"
-    keys = ("trial_id", "name", "step")
+    keys = COLS[:3]
     engine = create_engine(_sa_url(store_url))
     try:
         with engine.begin() as conn:
-            first = [{"trial_id": tid, "name": "loss", "step": s, "value": 1.0} for s in (0, 1)]
-            bulk_insert(conn, pg, TABLE, first, keys)  # all new
-            again = [{"trial_id": tid, "name": "loss", "step": s, "value": 0.5} for s in (1, 2)]
-            bulk_insert(conn, pg, TABLE, again, keys)  # step 1 is stored already
+            bulk_insert(conn, pg, TABLE, COLS, [(tid, "loss", s, 1.0) for s in (0, 1)], keys)  # all new
+            again = [(tid, "loss", 1, 0.5), (tid, "loss", 2, 0.5)]  # step 1 is stored already
+            bulk_insert(conn, pg, TABLE, COLS, again, keys)
             assert _stored(conn, tid) == [(0, 1.0), (1, 0.5), (2, 0.5)]
+            twice = [(tid, "loss", 3, 0.3), (tid, "loss", 3, 0.25), (tid, "loss", 0, 0.9)]  # repeats itself
+            bulk_insert(conn, pg, TABLE, COLS, twice, keys)
+            assert _stored(conn, tid) == [(0, 0.9), (1, 0.5), (2, 0.5), (3, 0.25)]
     finally:
         engine.dispose()

@@ -1,6 +1,7 @@
 """Batch writes: many rows per statement, one round trip per table and batch.
 
-SQLite: ``executemany`` of one prepared INSERT (the driver loops in C).
+SQLite: ``executemany`` of one prepared INSERT over tuples (the driver loops in C; rows of plain
+columns skip SQLAlchemy's per-row parameter handling).
 
 PostgreSQL: rows of plain columns (params, metrics, history, artifacts) go in with ``COPY ... FROM
 STDIN``, formatted by psycopg's C implementation: a 2,000-row history batch costs the server about half
@@ -19,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Text, bindparam, cast, column, func, select, text
+from sqlalchemy import Connection, Float, Integer, String, Text, bindparam, cast, column, func, select, text
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -55,15 +56,19 @@ def bulk_insert(
     conn: Connection,
     is_pg: bool,
     table: Any,
-    rows: list[dict[str, Any]],
-    conflict_keys: Sequence[str] | None = None,
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    conflict_keys: Sequence[str] = (),
 ) -> None:
-    """Insert ``rows`` (all with the same keys) in one statement; with ``conflict_keys``, rows whose keys
-    exist replace the other columns (the rows must be deduplicated on those keys)."""
+    """Insert ``rows`` (tuples of the ``names`` columns) in one statement; with ``conflict_keys``, a row
+    whose keys are stored already (or repeat in the batch: the last wins) replaces the other columns."""
     if not rows:
         return
-    names = list(rows[0])
-    if is_pg and _copyable(table, names):
+    plain = _plain(table, names)
+    if plain and not is_pg:  # the driver's executemany over tuples: no per-row work in Python
+        conn.exec_driver_sql(_insert_sql(conn, table, names, conflict_keys), list(rows))
+        return
+    if plain:
         if not conflict_keys:
             _copy(conn, table, names, rows)
             return
@@ -71,11 +76,15 @@ def bulk_insert(
             with conn.begin_nested():  # new keys, the common case: COPY them in
                 _copy(conn, table, names, rows)
             return
-        except IntegrityError:  # some are stored already: the savepoint is gone, upsert the batch
+        except IntegrityError:  # some are stored or repeated: the savepoint is gone, upsert the batch
             pass
+    dicts = [dict(zip(names, r, strict=True)) for r in rows]
+    if conflict_keys:  # one statement may not touch a row twice
+        at = [names.index(k) for k in conflict_keys]
+        dicts = list({tuple(r[i] for i in at): d for r, d in zip(rows, dicts, strict=True)}.values())
     stmt: Any
     if is_pg:
-        src = json_rows(rows, {c: table.c[c].type for c in names})
+        src = json_rows(dicts, {c: table.c[c].type for c in names})
         stmt = pg_dialect.insert(table).from_select(names, select(*(src.c[c] for c in names)))
     else:
         stmt = sqlite_dialect.insert(table)
@@ -87,15 +96,27 @@ def bulk_insert(
     if is_pg:
         conn.execute(stmt)
     else:
-        conn.execute(stmt, rows)
+        conn.execute(stmt, dicts)
 
 
-def _copyable(table: Any, names: Sequence[str]) -> bool:
-    """Columns psycopg's COPY writes as they are (not JSON, which needs dumping first)."""
-    return not any(isinstance(table.c[n].type, JSON) for n in names)
+def _plain(table: Any, names: Sequence[str]) -> bool:
+    """Columns the drivers take as they are (numbers and text; not JSON or timestamps, which SQLAlchemy
+    converts), so rows can skip SQLAlchemy's per-row parameter handling."""
+    return all(isinstance(table.c[n].type, Integer | Float | String) for n in names)
 
 
-def _copy(conn: Connection, table: Any, names: Sequence[str], rows: list[dict[str, Any]]) -> None:
+def _insert_sql(conn: Connection, table: Any, names: Sequence[str], conflict_keys: Sequence[str]) -> str:
+    """SQLite: ``INSERT INTO t (names) VALUES (?, ...)`` [``ON CONFLICT (keys) DO UPDATE SET ...``], built
+    from the table's own column names (never from data)."""
+    q = conn.dialect.identifier_preparer.quote
+    sql = f"INSERT INTO {q(table.name)} ({', '.join(map(q, names))}) VALUES ({', '.join('?' * len(names))})"
+    if conflict_keys:
+        sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in names if c not in conflict_keys)
+        sql += f" ON CONFLICT ({', '.join(map(q, conflict_keys))}) DO UPDATE SET {sets}"
+    return sql
+
+
+def _copy(conn: Connection, table: Any, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """``COPY table (names) FROM STDIN`` in the connection's transaction; psycopg errors become the
     SQLAlchemy errors that every other statement raises (and a lost connection is invalidated)."""
     import psycopg
@@ -109,7 +130,7 @@ def _copy(conn: Connection, table: Any, names: Sequence[str], rows: list[dict[st
     try:
         with raw.cursor() as cur, cur.copy(query) as copy:
             for row in rows:
-                copy.write_row([row[n] for n in names])
+                copy.write_row(row)
     except psycopg.Error as e:
         err: Any = e  # a DB-API error of the connection's driver
         if conn.dialect.is_disconnect(err, conn.connection, None):

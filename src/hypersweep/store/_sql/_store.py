@@ -52,7 +52,7 @@ from hypersweep.store._sql._models import (
     TrialParam,
 )
 from hypersweep.store._sql._queries import TrialQuery, resolve_direction
-from hypersweep.store._sql._util import _chunks, _dir, _last_wins, _param_columns, _pid_alive
+from hypersweep.store._sql._util import _chunks, _dir, _param_columns, _pid_alive
 
 __all__ = ["SQLStore"]
 
@@ -74,6 +74,11 @@ _MUTABLE_STUDY_FIELDS = frozenset(
     }
 )
 _OPEN_STATES = (TrialState.WAITING.value, TrialState.RUNNING.value)
+# column order of the rows given to bulk_insert (keys first)
+_PARAM_COLS = ("trial_id", "name", "value_num", "value_text")
+_METRIC_COLS = ("trial_id", "name", "value")
+_HISTORY_COLS = ("trial_id", "name", "step", "value")
+_ARTIFACT_COLS = ("trial_id", "name", "uri", "size", "sha256", "kind")
 LOG_TAIL_CHARS = 64 * 1024
 
 
@@ -418,17 +423,17 @@ class SQLStore(Store):
                 ids = sorted(conn.execute(NEXT_TRIAL_IDS, {"n": len(rows)}).scalars())
                 for row, tid in zip(rows, ids, strict=True):
                     row["id"] = tid
-                bulk_insert(conn, self._is_pg, Trial.__table__, rows)
+                names = list(rows[0])
+                bulk_insert(conn, self._is_pg, Trial.__table__, names, [tuple(r.values()) for r in rows])
             else:
                 stmt = insert(Trial).returning(Trial.id, sort_by_parameter_order=True)
                 ids = list(conn.execute(stmt, rows).scalars())
             params = [
-                {"trial_id": tid, "name": name, "value_num": num, "value_text": txt}
+                (tid, name, *_param_columns(value))
                 for tid, t in zip(ids, trials, strict=True)
                 for name, value in t.params.items()
-                for num, txt in [_param_columns(value)]
             ]
-            bulk_insert(conn, self._is_pg, TrialParam.__table__, params)
+            bulk_insert(conn, self._is_pg, TrialParam.__table__, _PARAM_COLS, params)
         return [
             TrialRecord(
                 trial_id=tid,
@@ -504,9 +509,9 @@ class SQLStore(Store):
             envs = {o.environment.hash: o.environment for o in todo if o.environment is not None}
             env_ids = self._environment_ids(conn, envs, now) if envs else {}
             updates: list[dict[str, Any]] = []
-            metrics: list[dict[str, Any]] = []
-            history: list[dict[str, Any]] = []
-            artifacts: list[dict[str, Any]] = []
+            metrics: list[tuple[Any, ...]] = []
+            history: list[tuple[Any, ...]] = []
+            artifacts: list[tuple[Any, ...]] = []
             for o in todo:
                 started = o.started_at or current[o.trial_id][1]
                 finished = o.finished_at or now
@@ -526,40 +531,13 @@ class SQLStore(Store):
                         "environment_id": env_ids.get(o.environment.hash) if o.environment else None,
                     }
                 )
-                metrics.extend(
-                    {"trial_id": o.trial_id, "name": k, "value": clean_float(v)} for k, v in o.metrics.items()
-                )
-                history.extend(
-                    {"trial_id": o.trial_id, "name": p.name, "step": p.step, "value": clean_float(p.value)}
-                    for p in o.history
-                )
-                artifacts.extend(
-                    {
-                        "trial_id": o.trial_id,
-                        "name": a.name,
-                        "uri": a.uri,
-                        "size": a.size,
-                        "sha256": a.sha256,
-                        "kind": a.kind,
-                    }
-                    for a in o.artifacts
-                )
+                metrics.extend((o.trial_id, k, clean_float(v)) for k, v in o.metrics.items())
+                history.extend((o.trial_id, p.name, p.step, clean_float(p.value)) for p in o.history)
+                artifacts.extend((o.trial_id, a.name, a.uri, a.size, a.sha256, a.kind) for a in o.artifacts)
             self._update_trials(conn, updates)
-            bulk_insert(
-                conn,
-                self._is_pg,
-                Metric.__table__,
-                _last_wins(metrics, ("trial_id", "name")),
-                ("trial_id", "name"),
-            )
-            bulk_insert(
-                conn,
-                self._is_pg,
-                MetricHistory.__table__,
-                _last_wins(history, ("trial_id", "name", "step")),
-                ("trial_id", "name", "step"),
-            )
-            bulk_insert(conn, self._is_pg, Artifact.__table__, artifacts)
+            bulk_insert(conn, self._is_pg, Metric.__table__, _METRIC_COLS, metrics, _METRIC_COLS[:2])
+            bulk_insert(conn, self._is_pg, MetricHistory.__table__, _HISTORY_COLS, history, _HISTORY_COLS[:3])
+            bulk_insert(conn, self._is_pg, Artifact.__table__, _ARTIFACT_COLS, artifacts)
         return unchanged
 
     def _update_trials(self, conn: Connection, updates: list[dict[str, Any]]) -> None:
@@ -594,11 +572,11 @@ class SQLStore(Store):
                     stmt = stmt.with_for_update(read=True, key_share=True)
                 open_ids.update(conn.scalars(stmt))
             rows = [  # finished (and unknown) trials get nothing: history only references live trials
-                {"trial_id": tid, "name": name, "step": step, "value": clean_float(value)}
+                (tid, name, step, clean_float(value))
                 for (tid, name, step), value in latest.items()
                 if tid in open_ids
             ]
-            bulk_insert(conn, self._is_pg, MetricHistory.__table__, rows, ("trial_id", "name", "step"))
+            bulk_insert(conn, self._is_pg, MetricHistory.__table__, _HISTORY_COLS, rows, _HISTORY_COLS[:3])
 
     def append_logs(self, logs: Mapping[int, str], cap: int = LOG_TAIL_CHARS) -> None:
         """Append output to running trials' log tails (kept to the last ``cap`` characters)."""

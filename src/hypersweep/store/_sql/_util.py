@@ -46,10 +46,3 @@ def _param_columns(value: Any) -> tuple[float | None, str | None]:
 
 def _dir(value: str | None) -> Direction | None:
     return Direction(value) if value else None
-
-
-def _last_wins(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Rows deduplicated on ``keys``, keeping the last (one upsert statement may not touch a row twice)."""
-    if not rows:
-        return rows
-    return list({tuple(r[k] for k in keys): r for r in rows}.values())
