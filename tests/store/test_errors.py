@@ -59,6 +59,8 @@ def test_unsupported_url_does_not_leak() -> None:
     with pytest.raises(StoreError) as info:
         open_store(f"mysql://ana:{SECRET}@db/hs")
     assert SECRET not in str(info.value)
+    assert "unsupported store URL" in str(info.value)  # and what to use instead (docs/store.md says why)
+    assert "sqlite:///" in str(info.value) and "postgresql+psycopg://" in str(info.value)
 
 
 def test_sqlite_locked_past_busy_timeout(tmp_path) -> None:  # type: ignore[no-untyped-def]
