@@ -205,3 +205,40 @@ def test_postgres_select_only_role(pg_database: str) -> None:
                 conn.execute(text(f"REVOKE ALL ON SCHEMA public FROM {role}"))
                 conn.execute(text(f"DROP ROLE {role}"))
         admin.dispose()
+
+
+def test_postgres_connection_lost_during_a_batch(store_url: str, backend: str) -> None:
+    """The server drops the connection in the middle of a batch write (a trigger makes the backend
+    terminate itself while the batch's rows arrive): the driver gets StoreUnavailableError, nothing of
+    the batch is stored, and the same call succeeds once the server is reachable again."""
+    if backend != "postgresql":
+        pytest.skip("a server connection to lose")
+    from sqlalchemy import create_engine, text
+
+    from hypersweep.records import MetricPoint
+
+    admin = create_engine(_sa_url(store_url))
+    with open_store(store_url, create=True) as store:
+        s = store.create_study(new_study())
+        (t,) = store.create_trials(s.study_id, [NewTrial(params={"x": 1}, seed=0)])
+        reports = [(t.trial_id, MetricPoint("loss", step, 1.0 / (step + 1))) for step in range(50)]
+        with admin.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION hs_drop_me() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER hs_drop BEFORE INSERT ON metric_history FOR EACH ROW EXECUTE FUNCTION hs_drop_me()"
+                )
+            )
+        with pytest.raises(StoreUnavailableError, match="unavailable"):
+            store.add_reports(reports)
+        with admin.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM metric_history")).scalar() == 0
+            conn.execute(text("DROP TRIGGER hs_drop ON metric_history"))
+        store.add_reports(reports)  # the pool reconnects
+        assert [p.step for p in store.get_history(t.trial_id)] == list(range(50))
+    admin.dispose()

@@ -133,6 +133,9 @@ def _copy(conn: Connection, table: Any, names: Sequence[str], rows: Sequence[Seq
                 copy.write_row(row)
     except psycopg.Error as e:
         err: Any = e  # a DB-API error of the connection's driver
-        if conn.dialect.is_disconnect(err, conn.connection, None):
+        lost = conn.dialect.is_disconnect(err, conn.connection, None)
+        if lost:
             conn.invalidate(e)
-        raise DBAPIError.instance(f"COPY {table.name}", None, e, psycopg.Error) from e
+        raise DBAPIError.instance(
+            f"COPY {table.name}", None, e, psycopg.Error, connection_invalidated=lost
+        ) from e
