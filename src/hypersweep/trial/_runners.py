@@ -153,6 +153,9 @@ def run_function(payload: TrialPayload, channel: Channel | None) -> TrialRunResu
         state = "pruned"
     except Exception as e:  # noqa: BLE001 - the trial's own exception is recorded, the sweep goes on
         state, error = "failed", _error_text(e)
+    except SystemExit as e:  # the trial's sys.exit() ends the trial, as an exit code ends a command trial
+        if e.code not in (None, 0):
+            state, error = "failed", f"the trial function called sys.exit({e.code!r})"
     finally:
         sys.stdout, sys.stderr = out, err
         os.chdir(cwd)
