@@ -69,7 +69,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[
     """A URL of an empty store: a fresh SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.db'}"
-    base = request.getfixturevalue("pg_database")
+    return fresh_pg_schema(request.getfixturevalue("pg_database"))
+
+
+def fresh_pg_schema(base: str) -> str:
+    """The URL of a new, empty schema in the PostgreSQL database at ``base``."""
     from sqlalchemy import create_engine, text
 
     schema = f"t_{uuid.uuid4().hex[:12]}"

@@ -17,7 +17,7 @@ from hypersweep.records import NewTrial
 from hypersweep.store import mask_url, open_store, upgrade_store
 from hypersweep.store._sql import _engine
 
-from .conftest import _sa_url, new_study
+from .conftest import _sa_url, fresh_pg_schema, new_study
 
 SECRET = "s3cr3t-Pa55"
 
@@ -207,16 +207,15 @@ def test_postgres_select_only_role(pg_database: str) -> None:
         admin.dispose()
 
 
-def test_postgres_connection_lost_during_a_batch(store_url: str, backend: str) -> None:
+def test_postgres_connection_lost_during_a_batch(pg_database: str) -> None:
     """The server drops the connection in the middle of a batch write (a trigger makes the backend
     terminate itself while the batch's rows arrive): the driver gets StoreUnavailableError, nothing of
     the batch is stored, and the same call succeeds once the server is reachable again."""
-    if backend != "postgresql":
-        pytest.skip("a server connection to lose")
     from sqlalchemy import create_engine, text
 
     from hypersweep.records import MetricPoint
 
+    store_url = fresh_pg_schema(pg_database)
     admin = create_engine(_sa_url(store_url))
     with open_store(store_url, create=True) as store:
         s = store.create_study(new_study())
