@@ -292,3 +292,26 @@ def test_reports_made_before_the_hub_starts_are_kept_and_later_ones_stream(make_
             assert t.state is TrialState.COMPLETE
             loss = [(p.step, p.value) for p in st.get_history(t.trial_id) if p.name == "loss"]
             assert loss == [(s, 1.0 / (s + 1)) for s in range(5)]
+
+
+def test_sys_exit_in_a_function_trial_ends_that_trial_only(make_sweep, store_url, tmp_path):
+    """sys.exit(0) ends a trial normally, sys.exit(5) fails it; each trial runs once (no task retry) and the
+    sweep goes on."""
+    path = make_sweep("""
+        name: exits
+        objective: {metric: loss, goal: minimize}
+        strategy: grid
+        budget: {parallel: 2}
+        trial: {function: "fns:calls_sys_exit"}
+        parameters:
+          x: {type: int, low: 0, high: 3, step: 1}
+    """)
+    api.run_sweep(path, store=store_url)
+    _, trials = _trials(store_url, "exits")
+    by_x = {t.params["x"]: t for t in trials}
+    assert sorted(by_x) == [0, 1, 2, 3]
+    assert [by_x[x].state for x in (0, 1, 3)] == [TrialState.COMPLETE] * 3
+    assert by_x[1].objective == 1.0  # its reported value counts
+    assert by_x[2].state is TrialState.FAILED and "sys.exit(5)" in (by_x[2].error or "")
+    runs = (tmp_path / "runs.log").read_text().split()
+    assert sorted(runs) == ["0", "1", "2", "3"]  # every trial ran once

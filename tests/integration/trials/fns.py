@@ -177,3 +177,17 @@ def early_reports(params: dict) -> dict:
     for step in range(3, 5):
         hypersweep.report(step, loss=1.0 / (step + 1))
     return {"loss": 0.2}
+
+
+def calls_sys_exit(params: dict) -> dict:
+    """Notes each run in runs.log, reports, then x == 1 calls sys.exit(0) and x == 2 sys.exit(5)."""
+    import sys
+
+    with open("runs.log", "a") as f:
+        f.write(f"{params['x']}\n")
+    hypersweep.report(0, loss=float(params["x"]))
+    if params["x"] == 1:
+        sys.exit(0)
+    if params["x"] == 2:
+        sys.exit(5)
+    return {"loss": float(params["x"])}
