@@ -261,18 +261,15 @@ class RayExecutor(Executor):
         if self._hub is None or self._handler is None:
             return
         self._last_drain = time.monotonic()
-        if self._drain_ref is None:
-            self._drain_ref = self._hub.drain.remote()
+        earlier, self._drain_ref = self._drain_ref, None
         if not block:
-            ready, _ = ray.wait([self._drain_ref], timeout=0)
-            if not ready:
-                return
-        batches = [ray.get(self._drain_ref)]
-        self._drain_ref = None
-        if block:  # what was pushed after that drain was asked for
+            pending = earlier if earlier is not None else self._hub.drain.remote()
+            ready, _ = ray.wait([pending], timeout=0)
+            self._drain_ref = self._hub.drain.remote() if ready else pending
+            batches = [ray.get(pending)] if ready else []
+        else:  # a drain asked earlier, then one for what was pushed since
+            batches = [ray.get(earlier)] if earlier is not None else []
             batches.append(ray.get(self._hub.drain.remote()))
-        else:
-            self._drain_ref = self._hub.drain.remote()
         for batch in batches:
             for key, points, log in batch:
                 if (key in self._by_key or (keys is not None and key in keys)) and self._handler(
@@ -372,7 +369,7 @@ class RayExecutor(Executor):
             self._drain(keys={k for t in tasks for k in t.keys})  # reports pushed before returning
         return out
 
-    def _collect(self, task: _Task) -> list[TaskDone | TaskCrashed]:
+    def _collect(self, task: _Task) -> Sequence[TaskDone | TaskCrashed]:
         try:
             value = ray.get(task.ref)
         except ray.exceptions.RayError as e:
@@ -383,7 +380,7 @@ class RayExecutor(Executor):
                     self.submit(key, payload, task.request, task.timeout_s)
                 return []
             return [TaskCrashed(key, *self._crash_reason(task, e)) for key in task.keys]
-        return list(task.done(value))
+        return task.done(value)
 
     @staticmethod
     def _crash_reason(task: _Task, e: ray.exceptions.RayError) -> tuple[str, bool]:

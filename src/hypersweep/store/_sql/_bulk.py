@@ -1,7 +1,7 @@
 """Batch writes: many rows per statement, one round trip per table and batch.
 
-SQLite: ``executemany`` of one prepared INSERT over tuples (the driver loops in C; rows of plain
-columns skip SQLAlchemy's per-row parameter handling).
+SQLite: ``executemany`` of one prepared INSERT over tuples (the driver loops in C, no per-row
+parameter handling in SQLAlchemy); the store batches only tables of plain columns there.
 
 PostgreSQL: rows of plain columns (params, metrics, history, artifacts) go in with ``COPY ... FROM
 STDIN``, formatted by psycopg's C implementation: a 2,000-row history batch costs the server about half
@@ -61,14 +61,14 @@ def bulk_insert(
     conflict_keys: Sequence[str] = (),
 ) -> None:
     """Insert ``rows`` (tuples of the ``names`` columns) in one statement; with ``conflict_keys``, a row
-    whose keys are stored already (or repeat in the batch: the last wins) replaces the other columns."""
+    whose keys are stored already (or repeat in the batch: the last wins) replaces the other columns.
+    On SQLite the columns must be plain (numbers and text: every table the store batches there)."""
     if not rows:
         return
-    plain = _plain(table, names)
-    if plain and not is_pg:  # the driver's executemany over tuples: no per-row work in Python
+    if not is_pg:  # the driver's executemany over tuples: no per-row work in Python
         conn.exec_driver_sql(_insert_sql(conn, table, names, conflict_keys), list(rows))
         return
-    if plain:
+    if _plain(table, names):
         if not conflict_keys:
             _copy(conn, table, names, rows)
             return
@@ -82,26 +82,19 @@ def bulk_insert(
     if conflict_keys:  # one statement may not touch a row twice
         at = [names.index(k) for k in conflict_keys]
         dicts = list({tuple(r[i] for i in at): d for r, d in zip(rows, dicts, strict=True)}.values())
-    stmt: Any
-    if is_pg:
-        src = json_rows(dicts, {c: table.c[c].type for c in names})
-        stmt = pg_dialect.insert(table).from_select(names, select(*(src.c[c] for c in names)))
-    else:
-        stmt = sqlite_dialect.insert(table)
+    src = json_rows(dicts, {c: table.c[c].type for c in names})
+    stmt = pg_dialect.insert(table).from_select(names, select(*(src.c[c] for c in names)))
     if conflict_keys:
         cols = [c for c in names if c not in conflict_keys]
         stmt = stmt.on_conflict_do_update(
             index_elements=list(conflict_keys), set_={c: stmt.excluded[c] for c in cols}
         )
-    if is_pg:
-        conn.execute(stmt)
-    else:
-        conn.execute(stmt, dicts)
+    conn.execute(stmt)
 
 
 def _plain(table: Any, names: Sequence[str]) -> bool:
-    """Columns the drivers take as they are (numbers and text; not JSON or timestamps, which SQLAlchemy
-    converts), so rows can skip SQLAlchemy's per-row parameter handling."""
+    """Columns COPY writes as they are: numbers and text (not JSON or timestamps, which SQLAlchemy
+    converts)."""
     return all(isinstance(table.c[n].type, Integer | Float | String) for n in names)
 
 
