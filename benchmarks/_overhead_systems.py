@@ -59,13 +59,14 @@ Runner = Callable[[int, str], Run]
 def hypersweep_runner(
     work: Path, strategy: str, *, function: str = "f", cpus: float = 1, parallel: int = 2
 ) -> Runner:
-    """``api.run_sweep`` with the Ray executor and a fresh SQLite store per run; checks every trial was
+    """``run_sweep`` with the Ray executor and a fresh SQLite store per run; checks every trial was
     recorded as complete."""
     (work / f"{TRIAL_MODULE}.py").write_text(TRIAL_SOURCE)
 
     def run(n: int, tag: str) -> Run:
-        from hypersweep import api
+        from hypersweep.orchestrate import run_sweep
         from hypersweep.records import TrialState
+        from hypersweep.store import opened
 
         path = work / f"{tag}.yaml"
         path.write_text(
@@ -80,9 +81,9 @@ def hypersweep_runner(
         )
         url = f"sqlite:///{work / tag}.db"
         t0, start = time.perf_counter(), time.time()
-        api.run_sweep(path, store=url, name=tag, trials=n, parallel=parallel)
+        run_sweep(path, store=url, name=tag, trials=n, parallel=parallel)
         seconds = time.perf_counter() - t0
-        with api.open(url) as st:
+        with opened(url) as st:
             study = st.get_study(tag)
             counts = st.study_counts(study.study_id)
             trials = st.get_trials(study.study_id)

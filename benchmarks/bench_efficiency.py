@@ -10,7 +10,7 @@ Tasks (bundled data, one fixed train/validation split each, so a trial takes a f
 Both spaces are two log-scale parameters written as their base-10 exponents (``log10_C`` in [-2, 2.5], ...), so
 TPE and random sample them log-uniformly and the grid over the same bounds with step 0.5 has 10 x 10 = 100 points.
 
-Methods, each seed a fresh study in one temporary SQLite store, run with ``api.run_sweep(executor="local")``
+Methods, each seed a fresh study in one temporary SQLite store, run with ``run_sweep(executor="local")``
 from a sweep file and trial module written to a temporary folder; each trial's objective is read back from the
 store in trial-number order to build the best-so-far curve:
 
@@ -180,12 +180,13 @@ def _best_so_far(values: Sequence[float | None], goal: str) -> list[float | None
 
 
 def _hypersweep_curve(path: Path, url: str, study: str, trials: int, seed: int, goal: str) -> dict[str, Any]:
-    from hypersweep import api
+    from hypersweep.orchestrate import run_sweep
+    from hypersweep.store import opened
 
     t = time.perf_counter()
-    res = api.run_sweep(path, store=url, name=study, executor="local", trials=trials, seed=seed)
+    res = run_sweep(path, store=url, name=study, executor="local", trials=trials, seed=seed)
     seconds = time.perf_counter() - t
-    with api.open(url) as st:
+    with opened(url) as st:
         sid = st.get_study(study).study_id
         values = [tr.objective for tr in st.get_trials(sid)]
     if len(values) != trials:
@@ -422,7 +423,7 @@ def render(results: dict[str, Any]) -> str:
         "## Sample efficiency: TPE vs random vs grid",
         "",
         f"Best objective after {', '.join(map(str, cps))} trials: mean ± std (min..max) over {seeds} seeds "
-        f'(seeds {results["seeds"][0]}..{results["seeds"][-1]}). hypersweep runs `api.run_sweep(executor="local")` '
+        f'(seeds {results["seeds"][0]}..{results["seeds"][-1]}). hypersweep runs `run_sweep(executor="local")` '
         "on a temporary SQLite store and the curves are read back from the store in trial-number order; "
         f"Optuna runs directly with `TPESampler(seed=..., {opts})` (hypersweep's TPE defaults) and an in-memory "
         "study on the same space and objective; seeds are paired: for study seed s the reference gets the "

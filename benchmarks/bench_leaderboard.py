@@ -14,7 +14,7 @@ objective, maximised; ``m2``; ``m3``). Both systems get exactly the same values,
 
 Queries (each the median of several repetitions on a warm connection, after one warm-up call):
 
-- hypersweep ``api.leaderboard_rows(st, ["lb-*"], top=10, where=...)`` (a glob over the 3 studies, ranked by
+- hypersweep ``leaderboard_rows(st, ["lb-*"], top=10, where=...)`` (a glob over the 3 studies, ranked by
   the shared objective); also timed including ``api.open`` of the store, as one CLI call does;
 - MLflow ``MlflowClient.search_runs([3 experiments], filter_string, order_by=["metrics.m1 DESC"],
   max_results=10)``.
@@ -139,17 +139,18 @@ class HypersweepSystem:
                 )
 
     def query(self, where: str | None) -> list[float]:
-        from hypersweep import api
+        from hypersweep.query import leaderboard_rows
 
-        rows = api.leaderboard_rows(self.store, [GLOB], top=10, where=where)
+        rows = leaderboard_rows(self.store, [GLOB], top=10, where=where)
         return [r["objective"] for r in rows]
 
     def query_cold(self, where: str | None) -> list[float]:
         """As one CLI call: open the store, query, close."""
-        from hypersweep import api
+        from hypersweep.query import leaderboard_rows
+        from hypersweep.store import opened
 
-        with api.open(self.url) as st:
-            rows = api.leaderboard_rows(st, [GLOB], top=10, where=where)
+        with opened(self.url) as st:
+            rows = leaderboard_rows(st, [GLOB], top=10, where=where)
         return [r["objective"] for r in rows]
 
     def analyze(self) -> None:
@@ -433,7 +434,7 @@ def render(results: dict[str, Any]) -> str:
         f"Top 10 by the objective `m1` over {results['studies']} studies (a glob, `lb-*`; MLflow: 3 experiments) "
         "holding the sizes below together, every system filled with the same trials by bulk insert; median of "
         f"{results['repeat']} repetitions on a warm connection after a warm-up call (3 when one call takes over "
-        f"{SLOW_S} s). hypersweep: `api.leaderboard_rows(st, ['lb-*'], top=10, where=...)`; \"with open\" adds "
+        f"{SLOW_S} s). hypersweep: `leaderboard_rows(st, ['lb-*'], top=10, where=...)`; \"with open\" adds "
         "`api.open` of the store, as one CLI call does. MLflow: `MlflowClient.search_runs(order_by=['metrics.m1 "
         "DESC'], max_results=10)` with the same filter string. MLflow compares params only as strings (`=`, "
         "`LIKE`), so the numeric `params.x < 0.5` filter is hypersweep only. ✓ = the same top-10 values as "

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hypersweep import api
+from hypersweep.orchestrate import run_sweep
 from hypersweep.records import StudyStatus, TrialState
 from hypersweep.spec import load_spec
+from hypersweep.store import opened
 
 SWEEPS = Path(__file__).parents[1] / "sweeps"
 EXAMPLES = sorted(SWEEPS.glob("*.yaml"))
@@ -34,9 +35,9 @@ def test_example_runs_on_ray(path, tmp_path, ray_session):
     folder = tmp_path / "sweeps"
     shutil.copytree(SWEEPS, folder)
     url = f"sqlite:///{tmp_path / 'hs.db'}"
-    res = api.run_sweep(folder / path.name, store=url, trials=3, parallel=2)
+    res = run_sweep(folder / path.name, store=url, trials=3, parallel=2)
     assert res.status is StudyStatus.FINISHED
-    with api.open(url) as st:
+    with opened(url) as st:
         trials = st.get_trials(res.study.study_id)
     assert sum(t.state.is_finished for t in trials) == 3
     assert not [t for t in trials if t.state is TrialState.FAILED], [t.error for t in trials]

@@ -31,10 +31,15 @@ from hypersweep.trial import current_trial, log_artifact, report, trial_seed
 from hypersweep.trial._seed import seed_everything
 
 if TYPE_CHECKING:
-    from hypersweep._frames import leaderboard, studies, trials
-    from hypersweep._report import write_report
-    from hypersweep._reproduce import ReproduceResult, reproduce
-    from hypersweep.api import RunResult, resume_sweep, run_sweep, stop_sweep
+    from hypersweep.orchestrate import (
+        ReproduceResult,
+        RunResult,
+        reproduce,
+        resume_sweep,
+        run_sweep,
+        stop_sweep,
+    )
+    from hypersweep.query import leaderboard, studies, trials, write_report
     from hypersweep.spec import SweepSpec, load_spec
     from hypersweep.trial._artifacts import checkpoint, restore_checkpoint
 
@@ -81,20 +86,20 @@ __all__ = [
 ]
 
 _LAZY = {
-    "run_sweep": "hypersweep.api",
-    "resume_sweep": "hypersweep.api",
-    "stop_sweep": "hypersweep.api",
-    "RunResult": "hypersweep.api",
+    "run_sweep": "hypersweep.orchestrate",
+    "resume_sweep": "hypersweep.orchestrate",
+    "stop_sweep": "hypersweep.orchestrate",
+    "RunResult": "hypersweep.orchestrate",
     "load_spec": "hypersweep.spec",
     "SweepSpec": "hypersweep.spec",
-    "leaderboard": "hypersweep._frames",
-    "studies": "hypersweep._frames",
-    "trials": "hypersweep._frames",
-    "write_report": "hypersweep._report",
-    "reproduce": "hypersweep._reproduce",
+    "leaderboard": "hypersweep.query",
+    "studies": "hypersweep.query",
+    "trials": "hypersweep.query",
+    "write_report": "hypersweep.query",
+    "reproduce": "hypersweep.orchestrate",
     "checkpoint": "hypersweep.trial._artifacts",
     "restore_checkpoint": "hypersweep.trial._artifacts",
-    "ReproduceResult": "hypersweep._reproduce",
+    "ReproduceResult": "hypersweep.orchestrate",
 }
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from hypersweep import api
-from hypersweep._artifacts_api import download_artifacts
 from hypersweep.errors import ArtifactIntegrityError
+from hypersweep.orchestrate import resume_sweep, run_sweep
+from hypersweep.query import download_artifacts
 from hypersweep.records import StudyStatus, TrialState
+from hypersweep.store import opened
 
 ENV = dict(os.environ, RAY_AUTH_MODE="disabled")
 
@@ -33,9 +34,9 @@ def test_two_artifacts_recorded_downloadable_and_corruption_detected(make_sweep,
         parameters:
           x: {type: categorical, values: [0.5, 0.25]}
     """)
-    api.run_sweep(path, store=store_url)
+    run_sweep(path, store=store_url)
     root = tmp_path / "artifacts"  # default: beside the SQLite file
-    with api.open(store_url) as st:
+    with opened(store_url) as st:
         study = st.get_study("arts")
         t = st.get_trial(study.study_id, 0)
         arts = {a.name: a for a in st.get_artifacts(t.trial_id)}
@@ -117,9 +118,9 @@ def test_an_interrupted_trial_resumes_from_its_checkpoint(make_sweep, store_url,
     assert list(ckpts.rglob("manifest.json")), "the trial never saved its checkpoint"
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
-    res = api.resume_sweep("ckpt", store=store_url, executor="local")
+    res = resume_sweep("ckpt", store=store_url, executor="local")
     assert res.status is StudyStatus.FINISHED
-    with api.open(store_url) as st:
+    with opened(store_url) as st:
         trials = st.get_trials(st.get_study("ckpt").study_id)
     assert [t.state for t in trials] == [TrialState.INTERRUPTED, TrialState.COMPLETE]
     assert trials[1].metrics["resumed_from_epoch"] == 7.0 and trials[1].retry_of == trials[0].trial_id

@@ -37,11 +37,11 @@ pytest.importorskip(
     "flask", exc_type=ImportError, reason="moto's server mode needs flask (pip install 'moto[server]')"
 )
 
-from hypersweep._artifacts_api import download_artifacts, list_artifacts  # noqa: E402
+from hypersweep import artifacts as art  # noqa: E402
 from hypersweep.errors import HypersweepError  # noqa: E402
+from hypersweep.query import download_artifacts, list_artifacts  # noqa: E402
 from hypersweep.records import Direction, NewStudy, NewTrial, TrialOutcome, TrialState  # noqa: E402
 from hypersweep.store import open_store  # noqa: E402
-from hypersweep.trial import _artifacts as art  # noqa: E402
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "test",
@@ -204,7 +204,7 @@ def test_s3_root_configured_by_environment_only(s3, s3_endpoint, tmp_path):
     script = textwrap.dedent(
         f"""
         import json, sys
-        from hypersweep.trial import _artifacts as art
+        from hypersweep import artifacts as art
         recs = art.upload({root!r}, "envstudy", "0", [("a.txt", {str(tmp_path / "a.txt")!r})])
         ck = art.save_checkpoint({root!r}, "envstudy", {{"lr": 1}}, "0", {str(tmp_path / "ck")!r})
         back = art.restore({root!r}, "envstudy", {{"lr": 1}}, {str(tmp_path / "restored")!r})

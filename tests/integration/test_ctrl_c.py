@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from hypersweep import api
 from hypersweep.records import StudyStatus, TrialState
+from hypersweep.store import opened
 
 
 @pytest.mark.slow
@@ -36,7 +36,7 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
     while time.time() < deadline:  # wait until some trials finished and more are running
         time.sleep(0.5)
         try:
-            with api.open(store_url) as st:
+            with opened(store_url) as st:
                 counts = st.study_counts(st.get_study("ctrlc").study_id)
         except Exception:  # noqa: BLE001 - the store may not exist yet
             continue
@@ -46,7 +46,7 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err
-    with api.open(store_url) as st:
+    with opened(store_url) as st:
         study = st.get_study("ctrlc")
         trials = st.get_trials(study.study_id)
     assert study.status is StudyStatus.INTERRUPTED
@@ -65,7 +65,7 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    with api.open(store_url) as st:
+    with opened(store_url) as st:
         study = st.get_study("ctrlc")
         trials = st.get_trials(study.study_id)
     assert study.status is StudyStatus.FINISHED

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from hypersweep import api
+from hypersweep.orchestrate import stop_sweep
 from hypersweep.records import StudyStatus
+from hypersweep.store import opened
 
 ROOT = Path(__file__).parents[2]
 
@@ -112,16 +113,16 @@ def test_detached_driver_runs_on_the_cluster_and_stop_reaches_it(tmp_path):
         while time.time() < deadline and done < 2:
             time.sleep(1)
             try:
-                with api.open(url) as st:
+                with opened(url) as st:
                     counts = st.study_counts(st.get_study(name).study_id)
                 done = sum(v for k, v in counts.items() if k.is_finished)
             except Exception:  # noqa: BLE001 - not created yet
                 continue
         assert done >= 2, "the detached driver recorded no trials"
-        api.stop_sweep(name, store=url)
+        stop_sweep(name, store=url)
         deadline = time.time() + 120
         while time.time() < deadline:
-            with api.open(url) as st:
+            with opened(url) as st:
                 study = st.get_study(name)
             if study.status is not StudyStatus.RUNNING:
                 break

@@ -7,15 +7,16 @@ import itertools
 
 import pytest
 
-from hypersweep import api
 from hypersweep.errors import FailureBudgetExceeded, InsufficientResourcesError
+from hypersweep.orchestrate import run_sweep
 from hypersweep.records import StudyStatus, TrialState
+from hypersweep.store import opened
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 
 def _trials(url, name):
-    with api.open(url) as st:
+    with opened(url) as st:
         study = st.get_study(name)
         return study, st.get_trials(study.study_id)
 
@@ -31,7 +32,7 @@ def test_grid_runs_every_point_exactly_once_with_parallel_trials(make_sweep, sto
           a: {type: categorical, values: [1, 2, 3]}
           b: {type: int, low: 0, high: 3, step: 1}
     """)
-    res = api.run_sweep(path, store=store_url)
+    res = run_sweep(path, store=store_url)
     assert res.status is StudyStatus.FINISHED
     study, trials = _trials(store_url, "grid")
     assert sorted(t.number for t in trials) == list(range(12))
@@ -54,8 +55,8 @@ def test_same_seed_gives_same_params_and_trial_seeds(make_sweep, store_url):
           x: {type: float, low: -10, high: 10}
     """
     path = make_sweep(text)
-    api.run_sweep(path, store=store_url, name="r1")
-    api.run_sweep(path, store=store_url, name="r2")
+    run_sweep(path, store=store_url, name="r1")
+    run_sweep(path, store=store_url, name="r2")
     _, t1 = _trials(store_url, "r1")
     _, t2 = _trials(store_url, "r2")
     assert [t.params for t in t1] == [t.params for t in t2]
@@ -75,7 +76,7 @@ def test_a_raising_trial_is_recorded_failed_and_the_sweep_goes_on(make_sweep, st
         parameters:
           x: {type: categorical, values: [0.1, 0.9, 0.2, 0.3]}
     """)
-    res = api.run_sweep(path, store=store_url)
+    res = run_sweep(path, store=store_url)
     _, trials = _trials(store_url, "raising")
     failed = [t for t in trials if t.state is TrialState.FAILED]
     assert len(failed) == 1 and failed[0].params == {"x": 0.9}
@@ -96,7 +97,7 @@ def test_a_crashing_worker_fails_the_trial_after_one_retry(make_sweep, store_url
         parameters:
           x: {{type: categorical, values: [0.1, 0.9, 0.2]}}
     """)
-    api.run_sweep(path, store=store_url)
+    run_sweep(path, store=store_url)
     _, trials = _trials(store_url, "crash")
     states = {t.params["x"]: t.state for t in trials}
     assert states == {0.1: TrialState.COMPLETE, 0.9: TrialState.FAILED, 0.2: TrialState.COMPLETE}
@@ -115,7 +116,7 @@ def test_missing_or_nan_objective_fails_the_trial(make_sweep, store_url):
             parameters:
               x: {{type: categorical, values: [1]}}
         """)
-        api.run_sweep(path, store=store_url)
+        run_sweep(path, store=store_url)
         _, trials = _trials(store_url, fn)
         assert trials[0].state is TrialState.FAILED
         assert "loss" in trials[0].error
@@ -132,12 +133,12 @@ def test_median_pruning_stops_bad_function_trials(make_sweep, store_url):
         parameters:
           quality: {type: categorical, values: [2.0, 1.5, 1.0, 0.001, 0.002]}
     """)
-    api.run_sweep(path, store=store_url)
+    run_sweep(path, store=store_url)
     study, trials = _trials(store_url, "prune-fn")
     by_q = {t.params["quality"]: t for t in trials}
     assert all(by_q[q].state is TrialState.COMPLETE for q in (2.0, 1.5, 1.0))
     assert by_q[0.001].state is TrialState.PRUNED and by_q[0.002].state is TrialState.PRUNED
-    with api.open(store_url) as st:
+    with opened(store_url) as st:
         hist = [p for p in st.get_history(by_q[0.001].trial_id) if p.name == "loss"]
     assert 3 <= len(hist) < 20  # stopped early, its history kept
     assert by_q[0.001].objective == pytest.approx(hist[-1].value)
@@ -154,7 +155,7 @@ def test_median_pruning_stops_bad_command_trials(make_sweep, store_url):
         parameters:
           quality: {type: categorical, values: [2.0, 1.0, 0.001]}
     """)
-    api.run_sweep(path, store=store_url)
+    run_sweep(path, store=store_url)
     _, trials = _trials(store_url, "prune-cmd")
     by_q = {t.params["quality"]: t for t in trials}
     assert by_q[2.0].state is TrialState.COMPLETE and by_q[1.0].state is TrialState.COMPLETE
@@ -173,7 +174,7 @@ def test_failure_budget_stops_the_sweep(make_sweep, store_url):
           x: {type: float, low: 0, high: 1}
     """)
     with pytest.raises(FailureBudgetExceeded, match="max_failures=2"):
-        api.run_sweep(path, store=store_url)
+        run_sweep(path, store=store_url)
     study, trials = _trials(store_url, "fail-budget")
     assert study.status is StudyStatus.INTERRUPTED
     assert sum(t.state is TrialState.FAILED for t in trials) == 3
@@ -190,7 +191,7 @@ def test_first_three_failures_with_the_same_error_stop_the_sweep(make_sweep, sto
           x: {type: float, low: 0, high: 1}
     """)
     with pytest.raises(FailureBudgetExceeded, match="first 3 trials all failed") as exc:
-        api.run_sweep(path, store=store_url)
+        run_sweep(path, store=store_url)
     assert "broken trial function" in str(exc.value)
     _, trials = _trials(store_url, "first-three")
     assert len(trials) == 3
@@ -208,7 +209,7 @@ def test_an_impossible_resource_request_fails_fast(make_sweep, store_url):
           x: {type: float, low: 0, high: 1}
     """)
     with pytest.raises(InsufficientResourcesError, match="gpus: 1"):
-        api.run_sweep(path, store=store_url)
+        run_sweep(path, store=store_url)
     path = make_sweep(
         """
         name: impossible2
@@ -223,7 +224,7 @@ def test_an_impossible_resource_request_fails_fast(make_sweep, store_url):
         name="s2.yaml",
     )
     with pytest.raises(InsufficientResourcesError, match="fast_disk"):
-        api.run_sweep(path, store=store_url)
+        run_sweep(path, store=store_url)
 
 
 def test_metric_target_ends_the_sweep(make_sweep, store_url):
@@ -238,7 +239,7 @@ def test_metric_target_ends_the_sweep(make_sweep, store_url):
     """)
     # native files put the target under objective
     path.write_text(path.read_text().replace("goal: minimize}", "goal: minimize, target: 0.06}"))
-    res = api.run_sweep(path, store=store_url)
+    res = run_sweep(path, store=store_url)
     assert res.summary.reason.name == "TARGET"
     assert res.status is StudyStatus.FINISHED
     _, trials = _trials(store_url, "target")
@@ -260,7 +261,7 @@ def test_very_short_trials_share_tasks_and_a_crash_in_a_shared_task_is_blamed_on
         parameters:
           x: {type: int, low: 0, high: 79, step: 1}
     """)
-    api.run_sweep(path, store=store_url)
+    run_sweep(path, store=store_url)
     _, trials = _trials(store_url, "chunked")
     assert sorted(t.number for t in trials) == list(range(80))
     failed = [t for t in trials if t.state is TrialState.FAILED]
@@ -285,9 +286,9 @@ def test_reports_made_before_the_hub_starts_are_kept_and_later_ones_stream(make_
         parameters:
           x: {type: float, low: 0, high: 1}
     """)
-    api.run_sweep(path, store=store_url)
+    run_sweep(path, store=store_url)
     _, trials = _trials(store_url, "early")
-    with api.open(store_url) as st:
+    with opened(store_url) as st:
         for t in trials:
             assert t.state is TrialState.COMPLETE
             loss = [(p.step, p.value) for p in st.get_history(t.trial_id) if p.name == "loss"]
@@ -306,7 +307,7 @@ def test_sys_exit_in_a_function_trial_ends_that_trial_only(make_sweep, store_url
         parameters:
           x: {type: int, low: 0, high: 3, step: 1}
     """)
-    api.run_sweep(path, store=store_url)
+    run_sweep(path, store=store_url)
     _, trials = _trials(store_url, "exits")
     by_x = {t.params["x"]: t for t in trials}
     assert sorted(by_x) == [0, 1, 2, 3]

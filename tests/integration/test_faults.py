@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from hypersweep import api
+from hypersweep.orchestrate import run_sweep
 from hypersweep.records import StudyStatus, TrialState
+from hypersweep.store import opened
 
 ENV = dict(os.environ, RAY_AUTH_MODE="disabled")
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -52,7 +53,7 @@ def _cli(*args: str) -> list[str]:
 
 def _counts(url: str, name: str) -> dict[TrialState, int]:
     try:
-        with api.open(url) as st:
+        with opened(url) as st:
             return st.study_counts(st.get_study(name).study_id)
     except Exception:  # the store or the study may not exist yet, or the server is down
         return {}
@@ -76,7 +77,7 @@ def _wait_finished(
 def _check_exactly_once(url: str, name: str, budget: int) -> list:
     """``budget`` finished trials, numbers unique and gap-free, nothing left running, every interrupted
     trial run again, and each finished trial holding what its worker reported."""
-    with api.open(url) as st:
+    with opened(url) as st:
         study = st.get_study(name)
         trials = st.get_trials(study.study_id)
     finished = [t for t in trials if t.state.is_finished]
@@ -172,7 +173,7 @@ def test_postgres_restarted_mid_sweep_the_driver_retries_and_finishes(throwaway_
     assert "retrying" in err  # it did meet the outage
     trials = _check_exactly_once(pg.url, name, 30)
     assert len(trials) == 30 and all(t.state is TrialState.COMPLETE for t in trials)
-    with api.open(pg.url) as st:
+    with opened(pg.url) as st:
         assert st.get_study(name).status is StudyStatus.FINISHED
 
 
@@ -207,7 +208,7 @@ def test_postgres_down_past_the_deadline_stops_with_exit_3_and_resumes(throwaway
     )
     assert res.returncode == 0, res.stderr[-3000:]
     _check_exactly_once(pg.url, name, 20)
-    with api.open(pg.url) as st:
+    with opened(pg.url) as st:
         assert st.get_study(name).status is StudyStatus.FINISHED
 
 
@@ -341,7 +342,7 @@ def test_sqlite_locked_by_another_writer_for_seconds_writes_wait(make_sweep, tmp
 
 def test_read_only_sqlite_store_is_refused_before_any_trial(make_sweep, tmp_path):
     db = tmp_path / "hs.db"
-    with api.open(f"sqlite:///{db}", create=True):
+    with opened(f"sqlite:///{db}", create=True):
         pass
     path = make_sweep(RANDOM.format(name="ro", n=3, parallel=1, sleep=0))
     url = f"sqlite:///file:{db}?mode=ro&uri=true"
@@ -355,7 +356,7 @@ def test_read_only_sqlite_store_is_refused_before_any_trial(make_sweep, tmp_path
     )
     assert res.returncode == 3, res.stderr
     assert "refuses writes" in res.stderr and "Traceback" not in res.stderr
-    with api.open(f"sqlite:///{db}") as st:
+    with opened(f"sqlite:///{db}") as st:
         assert st.list_studies() == []
 
 
@@ -378,7 +379,7 @@ def test_postgres_role_without_insert_is_refused_before_any_trial(make_sweep, tm
     with admin_engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{dbname}"'))
     try:
-        with api.open(owner_url, create=True):
+        with opened(owner_url, create=True):
             pass  # the schema, made by its owner
         owner_engine = create_engine(make_url(owner_url), isolation_level="AUTOCOMMIT")
         with owner_engine.connect() as conn:
@@ -399,7 +400,7 @@ def test_postgres_role_without_insert_is_refused_before_any_trial(make_sweep, tm
         assert res.returncode == 3, res.stderr
         assert "refuses writes" in res.stderr and "Traceback" not in res.stderr
         assert password not in res.stderr
-        with api.open(owner_url) as st:
+        with opened(owner_url) as st:
             assert st.list_studies() == []
     finally:
         with admin_engine.connect() as conn:
@@ -442,7 +443,7 @@ def test_worker_killed_mid_trial_is_retried_once_then_failed(make_sweep, tmp_pat
 
     def drive() -> None:
         try:
-            result["res"] = api.run_sweep(path, store=store_url, executor="ray")
+            result["res"] = run_sweep(path, store=store_url, executor="ray")
         except BaseException as e:  # surfaced by the assertion below
             result["error"] = e
 
@@ -456,7 +457,7 @@ def test_worker_killed_mid_trial_is_retried_once_then_failed(make_sweep, tmp_pat
         driver.join(timeout=120)
     assert "error" not in result, result.get("error")
     assert result["res"].summary.reason.name == "EXHAUSTED"
-    with api.open(store_url) as st:
+    with opened(store_url) as st:
         trials = {t.params["x"]: t for t in st.get_trials(st.get_study("killed").study_id)}
     assert len(trials) == 4 and sorted(t.number for t in trials.values()) == [0, 1, 2, 3]
     assert len(_pids(tmp_path, 1)) == 2 and trials[1].state is TrialState.COMPLETE
@@ -471,7 +472,8 @@ CLUSTER = textwrap.dedent(r"""
     os.environ["RAY_AUTH_MODE"] = "disabled"
     import ray
     from ray.cluster_utils import Cluster
-    from hypersweep import api
+    from hypersweep.orchestrate import run_sweep
+    from hypersweep.store import opened
 
     folder, url = sys.argv[1], sys.argv[2]
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
@@ -492,9 +494,9 @@ CLUSTER = textwrap.dedent(r"""
 
     remover = threading.Thread(target=remove_when_busy)
     remover.start()
-    res = api.run_sweep(os.path.join(folder, "sweep.yaml"), store=url)
+    res = run_sweep(os.path.join(folder, "sweep.yaml"), store=url)
     remover.join()
-    with api.open(url) as st:
+    with opened(url) as st:
         trials = st.get_trials(st.get_study("nodes").study_id)
     print("RESULT " + json.dumps({
         "status": res.status.value,

@@ -15,7 +15,8 @@ SCRIPT = textwrap.dedent(r"""
     os.environ["RAY_AUTH_MODE"] = "disabled"
     import ray
     from ray.cluster_utils import Cluster
-    from hypersweep import api
+    from hypersweep.orchestrate import run_sweep
+    from hypersweep.store import opened
 
     folder, url = sys.argv[1], sys.argv[2]
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
@@ -36,8 +37,8 @@ SCRIPT = textwrap.dedent(r"""
     parameters:
       x: {{type: int, low: 1, high: {n}, step: 1}}
     ''')
-        api.run_sweep(path, store=url)
-        with api.open(url) as st:
+        run_sweep(path, store=url)
+        with opened(url) as st:
             study = st.get_study(name)
             out[name] = [
                 {"node": t.ray_node_id, "gpus": list(t.gpu_ids), "start": t.started_at.timestamp(),

@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 
 import hypersweep
-from hypersweep import api
 from hypersweep.errors import QueryError, UsageError
+from hypersweep.orchestrate import run_sweep
+from hypersweep.query import leaderboard_rows
+from hypersweep.store import opened
 
 ENV = dict(os.environ, RAY_AUTH_MODE="disabled")
 
@@ -45,13 +47,13 @@ def filled(tmp_path_factory):
     ):
         path = folder / f"{name}.yaml"
         path.write_text(SPEC.format(name=name, metric=metric, goal=goal, kinds=kinds))
-        api.run_sweep(path, store=url, executor="local")
+        run_sweep(path, store=url, executor="local")
     return url, folder
 
 
 def _rows(url, names, **kw):
-    with api.open(url) as st:
-        return api.leaderboard_rows(st, names, **kw)
+    with opened(url) as st:
+        return leaderboard_rows(st, names, **kw)
 
 
 def test_order_direction_ties_and_default_states(filled):
@@ -113,7 +115,7 @@ def test_malformed_and_hostile_filters_are_errors(filled, bad):
     url, _ = filled
     with pytest.raises(QueryError):
         _rows(url, ["exp-a"], where=bad)
-    with api.open(url) as st:  # nothing was dropped
+    with opened(url) as st:  # nothing was dropped
         assert st.get_study("exp-a")
 
 

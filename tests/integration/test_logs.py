@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from hypersweep import api
 from hypersweep.records import TrialState
+from hypersweep.store import opened
 
 ENV = dict(os.environ, RAY_AUTH_MODE="disabled")
 
@@ -38,7 +38,7 @@ def test_logs_follow_a_running_function_trial(make_sweep, store_url, tmp_path):
         while time.time() < deadline and not seen_running:
             time.sleep(0.3)
             try:
-                with api.open(store_url) as st:
+                with opened(store_url) as st:
                     t = st.get_trial(st.get_study("chatty").study_id, 0)
             except Exception:  # noqa: BLE001 - not created yet
                 continue

@@ -8,9 +8,10 @@ import sys
 
 import pytest
 
-from hypersweep import api
-from hypersweep._manage import delete_study, note_study, rename_study, tag_study
 from hypersweep.errors import StudyExistsError, StudyLockedError, SweepNotFoundError
+from hypersweep.orchestrate import run_sweep
+from hypersweep.query import delete_study, note_study, rename_study, tag_study
+from hypersweep.store import opened
 
 ENV = dict(os.environ, RAY_AUTH_MODE="disabled")
 SPEC = """
@@ -24,9 +25,9 @@ SPEC = """
 
 
 def test_tag_note_rename_delete(make_sweep, store_url):
-    api.run_sweep(make_sweep(SPEC.format(name="a"), "a.yaml"), store=store_url, executor="local")
-    api.run_sweep(make_sweep(SPEC.format(name="b"), "b.yaml"), store=store_url, executor="local")
-    with api.open(store_url) as st:
+    run_sweep(make_sweep(SPEC.format(name="a"), "a.yaml"), store=store_url, executor="local")
+    run_sweep(make_sweep(SPEC.format(name="b"), "b.yaml"), store=store_url, executor="local")
+    with opened(store_url) as st:
         assert tag_study(st, "a", {"team": "vision", "owner": "me"}).tags == {"team": "vision", "owner": "me"}
         assert tag_study(st, "a", {"owner": None}).tags == {"team": "vision"}  # KEY= removes
         assert note_study(st, "a", "baseline for the paper").notes == "baseline for the paper"
@@ -49,7 +50,7 @@ def test_tag_note_rename_delete(make_sweep, store_url):
         env=ENV,
     )
     assert p.returncode == 130  # not confirmed: nothing deleted
-    with api.open(store_url) as st:
+    with opened(store_url) as st:
         assert st.get_study("a2")
     p = subprocess.run(
         [sys.executable, "-m", "hypersweep.cli", "tag", "a2", "k=v", "--store", store_url],
@@ -61,8 +62,8 @@ def test_tag_note_rename_delete(make_sweep, store_url):
 
 
 def test_rename_and_delete_are_refused_while_a_driver_holds_the_lease(make_sweep, store_url):
-    api.run_sweep(make_sweep(SPEC.format(name="live"), "live.yaml"), store=store_url, executor="local")
-    with api.open(store_url) as st:
+    run_sweep(make_sweep(SPEC.format(name="live"), "live.yaml"), store=store_url, executor="local")
+    with opened(store_url) as st:
         study = st.get_study("live")
         # a live driver on another host: its lease holds until it expires
         st.acquire_lease(study.study_id, "other-driver", "gpu-box-7", 4242)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hypersweep import api
+from hypersweep.orchestrate import run_sweep
+from hypersweep.query import leaderboard_rows
+from hypersweep.store import opened
 from hypersweep.trial._monitor import gpu_samples
 
 
@@ -28,12 +30,12 @@ def test_rss_series_and_peak_show_a_200_mb_trial(tmp_path):
     """)
     )
     url = f"sqlite:///{tmp_path / 'hs.db'}"
-    api.run_sweep(spec, store=url)
-    with api.open(url) as st:
+    run_sweep(spec, store=url)
+    with opened(url) as st:
         study = st.get_study("mem")
         [t] = st.get_trials(study.study_id)
         hist = st.get_history(t.trial_id)
-        lb = api.leaderboard_rows(st, ["mem"], sort="metrics.sys/peak_rss_mb", order="desc")
+        lb = leaderboard_rows(st, ["mem"], sort="metrics.sys/peak_rss_mb", order="desc")
     rise = [p.value for p in hist if p.name == "sys/rss_rise_mb"]
     assert len(rise) >= 3  # sampled every 0.5 s for 3 s
     assert max(rise) > 180
@@ -59,8 +61,8 @@ def test_monitoring_can_be_turned_off(tmp_path):
     """)
     )
     url = f"sqlite:///{tmp_path / 'hs.db'}"
-    api.run_sweep(spec, store=url, executor="local")
-    with api.open(url) as st:
+    run_sweep(spec, store=url, executor="local")
+    with opened(url) as st:
         [t] = st.get_trials(st.get_study("mon-off").study_id)
         assert not [p for p in st.get_history(t.trial_id) if p.name.startswith("sys/")]
         assert not [k for k in t.metrics if k.startswith("sys/")]

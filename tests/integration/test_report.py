@@ -13,13 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from hypersweep import api
 from hypersweep.errors import SweepNotFoundError, UsageError
+from hypersweep.orchestrate import run_sweep
+from hypersweep.query import leaderboard_rows
 from hypersweep.records import Direction, MetricPoint, NewStudy, TrialRecord, TrialState
+from hypersweep.store import opened
 
 plotly = pytest.importorskip("plotly")
 
-from hypersweep._report import write_report  # noqa: E402
+from hypersweep.query import write_report  # noqa: E402
 from hypersweep.strategies import HistoryTrial  # noqa: E402
 from hypersweep.strategies._viz import FIGURE_TITLES, study_figures  # noqa: E402
 
@@ -67,8 +69,8 @@ def swept(tmp_path_factory):
     (folder / "report_toy.py").write_text(TRIAL)
     (folder / "sweep.yaml").write_text(textwrap.dedent(SWEEP))
     url = f"sqlite:///{folder / 'hs.db'}"
-    result = api.run_sweep(folder / "sweep.yaml", store=url, executor="local")
-    with api.open(url) as st:
+    result = run_sweep(folder / "sweep.yaml", store=url, executor="local")
+    with opened(url) as st:
         counts = st.study_counts(result.study.study_id)
     assert counts[TrialState.COMPLETE] >= 2 and counts[TrialState.PRUNED] >= 1, counts
     out = write_report(NAME, folder / "report.html", store=url)
@@ -95,8 +97,8 @@ def test_report_has_every_section(swept):
     assert "toy &lt;b&gt;sweep&lt;/b&gt; &amp; friends" in text and "<b>sweep</b>" not in text
     assert ">tpe<" in text and ">loss (minimize)<" in text and f">{counts[TrialState.PRUNED]}<" in text
     # leaderboard: the complete trials, best first, with the categorical values shown as values
-    with api.open(url) as st:
-        rows = api.leaderboard_rows(st, [NAME], top=20)
+    with opened(url) as st:
+        rows = leaderboard_rows(st, [NAME], top=20)
         best = st.get_trial(st.get_study(NAME).study_id, rows[0]["number"])
         env = st.get_environment(best.environment_id)
     board = text[text.index('id="leaderboard"') : text.index('id="plots"')]
@@ -110,7 +112,7 @@ def test_report_has_every_section(swept):
 
 def test_figures_show_categorical_values_and_learning_curves(swept):
     url, _, counts = swept
-    with api.open(url) as st:
+    with opened(url) as st:
         study = st.get_study(NAME)
         hist = [HistoryTrial(t, tuple(st.get_history(t.trial_id))) for t in st.get_trials(study.study_id)]
     figs = study_figures(None, hist, "loss", Direction.MINIMIZE)
@@ -149,7 +151,7 @@ def test_degenerate_studies_omit_figures_with_a_note():
 
 def test_no_complete_trial_is_a_usage_error(tmp_path):
     url = f"sqlite:///{tmp_path / 'hs.db'}"
-    with api.open(url, create=True) as st:
+    with opened(url, create=True) as st:
         st.create_study(
             NewStudy(
                 name="empty",

@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import hypersweep
-from hypersweep import api
+from hypersweep.query import leaderboard_rows
 from hypersweep.records import TrialKind, TrialState
+from hypersweep.store import opened
 
 ROOT = Path(__file__).parents[2]
 ENV = dict(os.environ, RAY_AUTH_MODE="disabled")
@@ -49,7 +50,7 @@ def test_a_deterministic_sklearn_trial_reproduces_exactly(tmp_path):
     assert "reproduced" in p.stdout and "did not" not in p.stdout
     res = hypersweep.reproduce("digits-sgd-pruning", 0, store=url, executor="local")
     assert res.reproduced and all(m.abs_diff == 0 for m in res.metrics) and not res.history_divergence
-    with api.open(url) as st:
+    with opened(url) as st:
         study = st.get_study("digits-sgd-pruning")
         sweep = st.get_trials(study.study_id)
         everything = st.get_trials(study.study_id, include_reruns=True)
@@ -57,7 +58,7 @@ def test_a_deterministic_sklearn_trial_reproduces_exactly(tmp_path):
         reruns = [t for t in everything if t.kind is TrialKind.RERUN]
         assert len(reruns) == 2 and all(t.number is None and t.retry_of == sweep[0].trial_id for t in reruns)
         assert all(r.seed == sweep[0].seed and r.params == sweep[0].params for r in reruns)
-        lb = api.leaderboard_rows(st, ["digits-sgd-pruning"], top=None, include_pruned=True)
+        lb = leaderboard_rows(st, ["digits-sgd-pruning"], top=None, include_pruned=True)
         assert len(lb) == len([t for t in sweep if t.state in (TrialState.COMPLETE, TrialState.PRUNED)])
 
 

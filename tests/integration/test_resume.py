@@ -12,15 +12,16 @@ import uuid
 
 import pytest
 
-from hypersweep import api
 from hypersweep.errors import ResumeConflictError, StudyLockedError
+from hypersweep.orchestrate import resume_sweep, run_sweep
 from hypersweep.records import StudyStatus, TrialState
+from hypersweep.store import opened
 
 ENV = dict(os.environ, RAY_AUTH_MODE="disabled")
 
 
 def _trials(url, name):
-    with api.open(url) as st:
+    with opened(url) as st:
         study = st.get_study(name)
         return study, st.get_trials(study.study_id)
 
@@ -33,7 +34,7 @@ def _wait_for(url, name, pred, timeout=60):
     end = time.time() + timeout
     while time.time() < end:
         try:
-            with api.open(url) as st:
+            with opened(url) as st:
                 study = st.get_study(name)
                 if pred(study, st.study_counts(study.study_id)):
                     return
@@ -102,7 +103,7 @@ def test_driver_killed_at_random_moments_then_resumed_runs_every_point_once(make
         time.sleep(rng.uniform(0.1, 1.5))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        with api.open(url) as st:
+        with opened(url) as st:
             seen = sum(st.study_counts(st.get_study(name).study_id).values())
     study, trials = _trials(url, name)
     assert study.status is StudyStatus.RUNNING  # a dead driver's lease, not yet expired
@@ -133,16 +134,16 @@ def test_run_on_an_existing_study_resumes_or_refuses_a_conflicting_change(make_s
           x: {type: float, low: -10, high: 10}
     """
     path = make_sweep(text)
-    api.run_sweep(path, store=store_url, executor="local")
+    run_sweep(path, store=store_url, executor="local")
     path.write_text(path.read_text().replace("trials: 3", "trials: 5"))  # a budget change resumes
-    res = api.run_sweep(path, store=store_url, executor="local")
+    res = run_sweep(path, store=store_url, executor="local")
     assert res.status is StudyStatus.FINISHED
     _, trials = _trials(store_url, "again")
     assert [t.number for t in trials] == [0, 1, 2, 3, 4]
     assert len({t.params["x"] for t in trials}) == 5  # the resumed random search did not replay
     path.write_text(path.read_text().replace("high: 10", "high: 20"))
     with pytest.raises(ResumeConflictError, match="parameters") as exc:
-        api.run_sweep(path, store=store_url, executor="local")
+        run_sweep(path, store=store_url, executor="local")
     assert "--name" in str(exc.value)
     proc = subprocess.run(
         _cli("run", str(path), "--store", store_url, "--executor", "local"),
@@ -175,7 +176,7 @@ def test_a_second_driver_is_refused_with_the_holders_host_and_pid(make_sweep, st
     try:
         _wait_for(store_url, "held", lambda s, c: c.get(TrialState.COMPLETE, 0) >= 1)
         with pytest.raises(StudyLockedError) as exc:
-            api.resume_sweep("held", store=store_url, executor="local")
+            resume_sweep("held", store=store_url, executor="local")
         assert str(proc.pid) in str(exc.value)
         second = subprocess.run(
             _cli("resume", "held", "--store", store_url, "--executor", "local"),
@@ -199,7 +200,7 @@ def test_a_second_driver_is_refused_with_the_holders_host_and_pid(make_sweep, st
     assert study.status is StudyStatus.INTERRUPTED
     assert not [t for t in trials if t.state in (TrialState.RUNNING, TrialState.INTERRUPTED)]
     assert 1 <= len(trials) < 40
-    res = api.resume_sweep("held", store=store_url, executor="local", trials=len(trials) + 2)
+    res = resume_sweep("held", store=store_url, executor="local", trials=len(trials) + 2)
     assert res.status is StudyStatus.FINISHED
 
 
@@ -213,7 +214,7 @@ def test_retries_and_retry_failed(make_sweep, store_url, tmp_path):
         parameters:
           x: {type: categorical, values: [1, 2]}
     """)
-    api.run_sweep(path, store=store_url, executor="local")
+    run_sweep(path, store=store_url, executor="local")
     _, trials = _trials(store_url, "retries")
     assert [t.state for t in trials].count(TrialState.FAILED) == 2
     assert [t.state for t in trials].count(TrialState.COMPLETE) == 2
@@ -235,10 +236,10 @@ def test_retries_and_retry_failed(make_sweep, store_url, tmp_path):
     """,
         name="flaky.yaml",
     )
-    res = api.run_sweep(path2, store=store_url, executor="local")
+    res = run_sweep(path2, store=store_url, executor="local")
     assert res.status is StudyStatus.INTERRUPTED and any("--retry-failed" in n for n in res.summary.notes)
     (tmp_path / "fail.flag").unlink()
-    res = api.resume_sweep("flaky", store=store_url, executor="local", retry_failed=True)
+    res = resume_sweep("flaky", store=store_url, executor="local", retry_failed=True)
     assert res.status is StudyStatus.FINISHED
     _, trials = _trials(store_url, "flaky")
     assert sorted(t.params["x"] for t in trials if t.state is TrialState.COMPLETE) == [1, 2, 3]
@@ -258,7 +259,7 @@ def test_enqueued_params_run_first_and_timeout_interrupts(make_sweep, store_url)
         parameters:
           x: {type: float, low: -10, high: 10}
     """)
-    api.run_sweep(path, store=store_url, executor="local")
+    run_sweep(path, store=store_url, executor="local")
     _, trials = _trials(store_url, "enq")
     assert [t.params["x"] for t in trials[:2]] == [3.0, -1.5]
     assert trials[0].objective == 0.0
@@ -276,7 +277,7 @@ def test_enqueued_params_run_first_and_timeout_interrupts(make_sweep, store_url)
     """,
         name="slow.yaml",
     )
-    res = api.run_sweep(path, store=store_url)
+    res = run_sweep(path, store=store_url)
     assert res.summary.reason.name == "TIMEOUT" and res.status is StudyStatus.INTERRUPTED
     _, trials = _trials(store_url, "slow")
     assert any(t.state is TrialState.INTERRUPTED for t in trials)
@@ -295,13 +296,13 @@ def test_warm_start_feeds_other_studies_to_tpe(make_sweep, store_url):
         parameters:
           x: {{type: float, low: -10, high: 10}}
     """
-    api.run_sweep(
+    run_sweep(
         make_sweep(base.format(name="src", strategy="random", n=30), "a.yaml"),
         store=store_url,
         executor="local",
     )
     warm = base.format(name="warm", strategy="{name: tpe, n_startup_trials: 10, warm_start: [src]}", n=5)
-    api.run_sweep(make_sweep(warm, "b.yaml"), store=store_url, executor="local")
+    run_sweep(make_sweep(warm, "b.yaml"), store=store_url, executor="local")
     _, trials = _trials(store_url, "warm")
     assert len(trials) == 5  # warm-start trials feed the model, not the budget
     assert min(abs(t.params["x"] - 3.0) for t in trials) < 1.5

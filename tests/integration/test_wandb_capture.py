@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from hypersweep import api
+from hypersweep.orchestrate import run_sweep
+from hypersweep.query import leaderboard_rows
 from hypersweep.records import StudyStatus, TrialState
+from hypersweep.store import opened
 from hypersweep.trial import TrialPayload
 from hypersweep.trial._wandb import SHIM_PATH
 
@@ -39,7 +41,7 @@ def _url(tmp_path: Path) -> str:
 
 def _study(url: str, name: str):
     """(trials, {trial number: {metric: [(step, value), ...]}})"""
-    with api.open(url) as st:
+    with opened(url) as st:
         study = st.get_study(name)
         trials = st.get_trials(study.study_id)
         history = {}
@@ -52,8 +54,8 @@ def _study(url: str, name: str):
 
 
 def _leaderboard(url: str, name: str, **kw):
-    with api.open(url) as st:
-        return api.leaderboard_rows(st, [name], top=None, **kw)
+    with opened(url) as st:
+        return leaderboard_rows(st, [name], top=None, **kw)
 
 
 def _flat(params):
@@ -102,7 +104,7 @@ def test_a_script_reading_only_wandb_config(tmp_path):
         name="linreg.yaml",
     )
     url = _url(tmp_path)
-    res = api.run_sweep(path, store=url, executor="local")
+    res = run_sweep(path, store=url, executor="local")
     assert res.study.spec_format == "wandb" and res.status is StudyStatus.FINISHED
     trials, history = _study(url, "linreg")
     assert [t.state for t in trials] == [TrialState.COMPLETE] * 3, [t.error for t in trials]
@@ -145,7 +147,7 @@ def test_a_lightning_style_script_with_a_summary(tmp_path):
         name="lit.yaml",
     )
     url = _url(tmp_path)
-    api.run_sweep(path, store=url, executor="local", seed=7)
+    run_sweep(path, store=url, executor="local", seed=7)
     trials, history = _study(url, "lit")
     assert len(trials) == 3 and all(t.state is TrialState.COMPLETE for t in trials), [t.error for t in trials]
     for t in trials:
@@ -189,7 +191,7 @@ def test_args_json_file_feeds_wandb_init(tmp_path):
         name="argsfile.yaml",
     )
     url = _url(tmp_path)
-    api.run_sweep(path, store=url, executor="local")
+    run_sweep(path, store=url, executor="local")
     trials, history = _study(url, "argsfile")
     assert len(trials) == 6 and all(t.state is TrialState.COMPLETE for t in trials), [t.error for t in trials]
     for t in trials:
@@ -207,7 +209,7 @@ def test_the_nested_spec_config_end_to_end(tmp_path):
     shutil.copy(SPEC_DATA / "wandb_nested.yaml", tmp_path / "wandb_nested.yaml")
     shutil.copy(SCRIPTS / "train_nested.py", tmp_path / "train.py")
     url = _url(tmp_path)
-    res = api.run_sweep(
+    res = run_sweep(
         tmp_path / "wandb_nested.yaml",
         store=url,
         executor="local",
@@ -251,7 +253,7 @@ def test_commit_false_accumulates_into_one_step(tmp_path):
         name="accumulate.yaml",
     )
     url = _url(tmp_path)
-    api.run_sweep(path, store=url, executor="local")
+    run_sweep(path, store=url, executor="local")
     (t,), history = _study(url, "accumulate")
     assert t.state is TrialState.COMPLETE, t.error
     curves = history[t.number]
@@ -281,7 +283,7 @@ def test_an_unsupported_call_fails_the_trial_clearly(tmp_path):
         name="unsupported.yaml",
     )
     url = _url(tmp_path)
-    api.run_sweep(path, store=url, executor="local")
+    run_sweep(path, store=url, executor="local")
     (t,), history = _study(url, "unsupported")
     assert t.state is TrialState.FAILED
     assert "wandb.Api is not supported" in t.error
@@ -342,7 +344,7 @@ def test_wandb_save_in_a_sweep(tmp_path):
         name="files.yaml",
     )
     url = _url(tmp_path)
-    api.run_sweep(path, store=url, executor="local")
+    run_sweep(path, store=url, executor="local")
     (t,), history = _study(url, "files")
     assert t.state is TrialState.COMPLETE, t.error
     assert t.objective == 0.5 and [s for s, _ in history[t.number]["val_loss"]] == [0, 1]
@@ -375,7 +377,7 @@ def test_hyperband_prunes_bad_runs(tmp_path):
         name="hyperband.yaml",
     )
     url = _url(tmp_path)
-    api.run_sweep(path, store=url, executor="local")
+    run_sweep(path, store=url, executor="local")
     trials, history = _study(url, "hyperband")
     assert len(trials) == 12
     pruned = [t for t in trials if t.state is TrialState.PRUNED]
@@ -413,7 +415,7 @@ def test_capture_through_ray(tmp_path):
         name="linreg_ray.yaml",
     )
     url = _url(tmp_path)
-    res = api.run_sweep(path, store=url, executor="ray", parallel=2, seed=1)
+    res = run_sweep(path, store=url, executor="ray", parallel=2, seed=1)
     assert res.status is StudyStatus.FINISHED
     trials, history = _study(url, "linreg_ray")
     assert len(trials) == 4 and all(t.state is TrialState.COMPLETE for t in trials), [t.error for t in trials]

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from hypersweep._artifacts_api import best_trial, default_root, download_artifacts, list_artifacts
+from hypersweep import artifacts as art
+from hypersweep.artifacts import default_root
 from hypersweep.errors import ArtifactIntegrityError, UsageError
+from hypersweep.query import best_trial, download_artifacts, list_artifacts
 from hypersweep.records import Direction, NewStudy, NewTrial, TrialOutcome, TrialState
 from hypersweep.store import open_store
-from hypersweep.trial import _artifacts as art
+from hypersweep.trial._artifacts import checkpoint, restore_checkpoint
 from hypersweep.trial._context import TrialContext, TrialInfo, reset_context, set_context
 
 
@@ -407,15 +409,15 @@ def test_checkpoint_without_root_and_outside_a_sweep(tmp_path, monkeypatch):
     f = tmp_path / "x"
     f.write_text("x")
     with pytest.warns(UserWarning, match=r"hypersweep.checkpoint\(\) called outside a sweep"):
-        assert art.checkpoint(f) == []
+        assert checkpoint(f) == []
     with pytest.warns(UserWarning, match=r"restore_checkpoint\(\) called outside a sweep"):
-        assert art.restore_checkpoint() is None
+        assert restore_checkpoint() is None
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # once only
-        assert art.checkpoint(f) == []
-        assert art.restore_checkpoint() is None
+        assert checkpoint(f) == []
+        assert restore_checkpoint() is None
     with pytest.raises(FileNotFoundError):
-        art.checkpoint(tmp_path / "missing")
+        checkpoint(tmp_path / "missing")
 
 
 def test_checkpoint_in_a_command_trial(tmp_path, monkeypatch, capsys):
@@ -431,14 +433,14 @@ def test_checkpoint_in_a_command_trial(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HYPERSWEEP_CHECKPOINT_DIR", str(ckdir))
     src = tmp_path / "model.bin"
     src.write_bytes(b"w")
-    recs = art.checkpoint(src)
+    recs = checkpoint(src)
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [art.record_from_json(r) for r in line["hypersweep_checkpoint"]] == recs
     assert recs[0].name == "checkpoints/000001-2/model.bin"
     assert sorted(p.name for p in ckdir.iterdir()) == ["model.bin"]
     # what the runner does after the process ends: the dir equals the newest checkpoint, nothing new
     assert art.save_checkpoint_dir(root, "s", {"lr": 0.5}, "2", ckdir) == []
-    got = art.restore_checkpoint()
+    got = restore_checkpoint()
     assert got.name == "model.bin" and got.read_bytes() == b"w"
 
 
@@ -450,9 +452,9 @@ def test_checkpoint_in_a_command_trial_without_root(tmp_path, monkeypatch):
     src = tmp_path / "state"
     src.mkdir()
     (src / "a.txt").write_text("a")
-    assert art.checkpoint(src) == []
+    assert checkpoint(src) == []
     assert (ckdir / "a.txt").read_text() == "a"
-    assert art.restore_checkpoint() == ckdir
+    assert restore_checkpoint() == ckdir
 
 
 # -- default root ------------------------------------------------------------------------------------------

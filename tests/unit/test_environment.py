@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from hypersweep import environment
-from hypersweep.environment import capture_environment, environment_hash, trial_placement
+from hypersweep.provenance import _environment as environment
+from hypersweep.provenance import capture_environment, environment_hash, trial_placement
 
 
 def test_fields() -> None:
@@ -44,7 +44,7 @@ def test_cached_per_process() -> None:
 
 def test_first_capture_is_fast() -> None:
     code = (
-        "import time; from hypersweep.environment import capture_environment as c;"
+        "import time; from hypersweep.provenance import capture_environment as c;"
         "t = time.perf_counter(); c(); print(time.perf_counter() - t)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,74 +9,24 @@ from __future__ import annotations
 
 import math
 import socket
-import traceback
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
 
-from hypersweep.environment import capture_environment
-from hypersweep.records import EnvironmentRecord
+from hypersweep.provenance import capture_environment
 from hypersweep.trial._imports import forget_orphaned_modules
+from hypersweep.trial._result import Channel, TrialRunResult, TrialSpec, error_text
+from hypersweep.trial._runners import run_command, run_function
 
-__all__ = ["Channel", "TrialPayload", "TrialRunResult"]
+__all__ = ["TrialPayload"]
 
-_TRACEBACK_TAIL = 4000
 _env_sent = False  # per worker process: the full environment travels with the first result only
 
 
-class Channel(Protocol):
-    """How a running trial talks to the driver; provided by the executor."""
-
-    def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool | None:
-        """Deliver reports and output; True: the trial should stop (pruned); None: nobody listens
-        yet, nothing was delivered (the trial keeps them and tries again later)."""
-
-    def placement(self) -> dict[str, Any]: ...
-
-
-@dataclass
-class TrialRunResult:
-    state: str  # complete | pruned | failed
-    metrics: dict[str, float] = field(default_factory=dict)
-    points: list[tuple[str, int, float]] = field(default_factory=list)  # reports not yet pushed
-    error: str | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    environment: EnvironmentRecord | None = None
-    environment_hash: str | None = None
-    host: str | None = None
-    node_id: str | None = None
-    gpu_ids: tuple[str, ...] = ()
-    log_tail: str | None = None
-    artifacts: list[tuple[str, str]] = field(default_factory=list)
-    pushed: bool = False  # reports or output went through the channel before this result
-    artifact_records: list[Any] = field(default_factory=list)  # ArtifactRecords stored by the worker
-
-
 @dataclass(frozen=True)
-class TrialPayload:
-    trial_id: int
-    study: str
-    number: int | None
-    params: Mapping[str, Any]  # flat (dotted names)
-    nested_params: Mapping[str, Any]  # what the trial receives
-    seed: int
-    workdir: str
-    objective: str | None
-    function: str | None = None
-    command: tuple[str, ...] | None = None
-    program: str | None = None
-    timeout_s: float | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
-    sync_reports: bool = False  # a pruner listens: send every report at once
-    capture_env: bool = True
-    wandb_capture: bool = False  # command trials import hypersweep's offline `wandb` stand-in
-    artifact_root: str | None = None  # fsspec URL or folder for artifacts and checkpoints
-    monitoring_interval_s: float | None = 2.0  # system metrics sampling period; None: off
+class TrialPayload(TrialSpec):
+    """A trial as an executor runs it: ``payload(channel) -> TrialRunResult``."""
 
     def __call__(self, channel: Channel | None) -> TrialRunResult:
-        from hypersweep.trial._runners import run_command, run_function
 
         global _env_sent
         started = datetime.now(UTC)
@@ -88,7 +38,7 @@ class TrialPayload:
             else:
                 result = run_command(self, channel)
         except Exception as e:  # noqa: BLE001 - a failed trial is data, recorded with its traceback
-            result = TrialRunResult(state="failed", error=_error_text(e))
+            result = TrialRunResult(state="failed", error=error_text(e))
         except BaseException:  # cancelled: Ray raised KeyboardInterrupt, perhaps inside an import
             forget_orphaned_modules()  # the worker runs later trials: leave it importable
             raise
@@ -108,13 +58,6 @@ class TrialPayload:
         return result
 
 
-def _error_text(e: BaseException) -> str:
-    text = "".join(traceback.format_exception(e))
-    if len(text) > _TRACEBACK_TAIL:
-        text = "...\n" + text[-_TRACEBACK_TAIL:]
-    return f"{type(e).__name__}: {e}\n{text}"
-
-
 def _check_objective(objective: str | None, result: TrialRunResult) -> None:
     if objective is None:
         return
@@ -126,20 +69,3 @@ def _check_objective(objective: str | None, result: TrialRunResult) -> None:
     elif not math.isfinite(value):
         result.state = "failed"
         result.error = f"objective metric {objective!r} is {value}"
-
-
-def worker_env(payload: TrialPayload, artifact_dir: str | None = None) -> dict[str, str]:
-    """The ``HYPERSWEEP_*`` variables a command trial gets."""
-    import json
-
-    env = {
-        "HYPERSWEEP_TRIAL_NUMBER": "" if payload.number is None else str(payload.number),
-        "HYPERSWEEP_STUDY": payload.study,
-        "HYPERSWEEP_SEED": str(payload.seed),
-        "HYPERSWEEP_PARAMS": json.dumps(payload.nested_params, default=str),
-        "PYTHONUNBUFFERED": "1",
-    }
-    if artifact_dir:
-        env["HYPERSWEEP_ARTIFACT_DIR"] = artifact_dir
-    env.update(payload.env)
-    return env

@@ -16,15 +16,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hypersweep.errors import Pruned
 from hypersweep.spec import build_argv
 from hypersweep.trial._context import TrialContext, TrialInfo, reset_context, set_context
 from hypersweep.trial._monitor import SystemMonitor
-
-if TYPE_CHECKING:
-    from hypersweep.trial._payload import Channel, TrialPayload, TrialRunResult
+from hypersweep.trial._result import Channel, TrialRunResult, TrialSpec, error_text, worker_env
 
 __all__ = ["run_command", "run_function"]
 
@@ -48,7 +46,7 @@ def _resolve(function: str, workdir: str) -> Any:
     return fn
 
 
-def _context(payload: TrialPayload, channel: Channel | None) -> TrialContext:
+def _context(payload: TrialSpec, channel: Channel | None) -> TrialContext:
     info = TrialInfo(
         study=payload.study, number=payload.number, params=payload.nested_params, seed=payload.seed
     )
@@ -60,7 +58,6 @@ def _context(payload: TrialPayload, channel: Channel | None) -> TrialContext:
 
 
 def _finish(ctx: TrialContext, state: str, error: str | None = None) -> TrialRunResult:
-    from hypersweep.trial._payload import TrialRunResult
 
     points = ctx.take_pending()
     return TrialRunResult(
@@ -102,7 +99,7 @@ def _gpu_indices(channel: Channel | None) -> list[int]:
 
 
 def _monitor(
-    payload: TrialPayload, ctx: TrialContext, channel: Channel | None, root: Any
+    payload: TrialSpec, ctx: TrialContext, channel: Channel | None, root: Any
 ) -> SystemMonitor | None:
     if not payload.monitoring_interval_s:
         return None
@@ -133,8 +130,7 @@ class _Tee(io.TextIOBase):
         return getattr(self._stream, "encoding", "utf-8")
 
 
-def run_function(payload: TrialPayload, channel: Channel | None) -> TrialRunResult:
-    from hypersweep.trial._payload import _error_text
+def run_function(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
 
     fn = _resolve(payload.function or "", payload.workdir)
     ctx = _context(payload, channel)
@@ -152,7 +148,7 @@ def run_function(payload: TrialPayload, channel: Channel | None) -> TrialRunResu
     except Pruned:
         state = "pruned"
     except Exception as e:  # noqa: BLE001 - the trial's own exception is recorded, the sweep goes on
-        state, error = "failed", _error_text(e)
+        state, error = "failed", error_text(e)
     except SystemExit as e:  # the trial's sys.exit() ends the trial, as an exit code ends a command trial
         if e.code not in (None, 0):
             state, error = "failed", f"the trial function called sys.exit({e.code!r})"
@@ -171,11 +167,11 @@ def run_function(payload: TrialPayload, channel: Channel | None) -> TrialRunResu
 
 
 def _store_artifacts(
-    payload: TrialPayload, ctx: TrialContext, result: TrialRunResult, extra: list[tuple[str, str]]
+    payload: TrialSpec, ctx: TrialContext, result: TrialRunResult, extra: list[tuple[str, str]]
 ) -> None:
     """Upload the trial's files to the artifact root (from the worker: no shared disk with the driver
     needed for fsspec roots) and hand their records back with the result, whatever the trial's state."""
-    from hypersweep.trial import _artifacts
+    from hypersweep import artifacts as _artifacts
 
     problems: list[str] = []
     records = _artifacts.upload(
@@ -237,8 +233,7 @@ def _kill_group(proc: subprocess.Popen[str], grace_s: float) -> None:
         proc.wait()
 
 
-def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResult:
-    from hypersweep.trial._payload import worker_env
+def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
 
     ctx = _context(payload, channel)
     with tempfile.TemporaryDirectory(prefix="hypersweep-trial-") as tmp:
@@ -259,7 +254,7 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
         env["HYPERSWEEP_CHECKPOINT_DIR"] = ckdir
         env["HYPERSWEEP_TRIAL_KEY"] = ctx.trial_key
         if payload.artifact_root:
-            from hypersweep.trial import _artifacts
+            from hypersweep import artifacts as _artifacts
 
             env["HYPERSWEEP_ARTIFACT_ROOT"] = payload.artifact_root
             _artifacts.restore_into(payload.artifact_root, payload.study, payload.nested_params, ckdir)
@@ -299,7 +294,7 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
                 if obj is None:
                     continue
                 if "hypersweep_checkpoint" in obj:
-                    from hypersweep.trial._artifacts import record_from_json
+                    from hypersweep.artifacts import record_from_json
 
                     ctx.uploaded.extend(record_from_json(r) for r in obj["hypersweep_checkpoint"])
                     continue
@@ -382,7 +377,7 @@ def run_command(payload: TrialPayload, channel: Channel | None) -> TrialRunResul
         result.log_tail = tail
         result.metrics.update(summary)
         if payload.artifact_root:
-            from hypersweep.trial import _artifacts
+            from hypersweep import artifacts as _artifacts
 
             ctx.uploaded.extend(
                 _artifacts.save_checkpoint_dir(

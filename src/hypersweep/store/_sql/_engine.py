@@ -83,7 +83,7 @@ class StoreURL:
 
 def parse_store_url(raw: str, busy_timeout_s: float | None = None) -> StoreURL:
     """Parse ``raw``; ``busy_timeout`` in the query (seconds) or the argument overrides the 30 s default."""
-    from hypersweep.store import mask_url
+    from hypersweep.store._url import mask_url
 
     masked = mask_url(raw)
     try:

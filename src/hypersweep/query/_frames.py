@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from hypersweep.query._rows import leaderboard_rows, study_rows, trial_row
+from hypersweep.store import opened
 
-from hypersweep import api
+if TYPE_CHECKING:
+    import pandas as pd
 from hypersweep.records import TrialState
 
 __all__ = ["leaderboard", "studies", "trials"]
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
     flat = []
     for r in rows:
         row = {k: v for k, v in r.items() if k not in ("params", "metrics")}
@@ -36,20 +40,20 @@ def leaderboard(
 ) -> pd.DataFrame:
     """Ranked trials of one or more studies (names may be globs), params and metrics as columns."""
     names = [names] if isinstance(names, str) else list(names)
-    with api.open(store) as st:
-        return _frame(api.leaderboard_rows(st, names, top=top, include_pruned=include_pruned))
+    with opened(store) as st:
+        return _frame(leaderboard_rows(st, names, top=top, include_pruned=include_pruned))
 
 
 def studies(pattern: str | None = None, *, store: str | None = None) -> pd.DataFrame:
     """One row per study: strategy, status, trial counts, budget, best objective."""
-    with api.open(store) as st:
-        return _frame(api.study_rows(st, pattern))
+    with opened(store) as st:
+        return _frame(study_rows(st, pattern))
 
 
 def trials(name: str, *, store: str | None = None, states: Sequence[str] | None = None) -> pd.DataFrame:
     """Every trial of a study (any state), ordered by number."""
-    with api.open(store) as st:
+    with opened(store) as st:
         study = st.get_study(name)
         wanted = [TrialState(s) for s in states] if states else None
-        rows = [api.trial_row(study, t) for t in st.get_trials(study.study_id, states=wanted)]
+        rows = [trial_row(study, t) for t in st.get_trials(study.study_id, states=wanted)]
     return _frame(rows)

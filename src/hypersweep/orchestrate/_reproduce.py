@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hypersweep._identity import code_file, file_hash, git_info, hash_data, spec_file_hash
-from hypersweep.api import open as open_store
 from hypersweep.engine import ENVIRONMENT_CACHE, build_payload, outcome_from_result
 from hypersweep.errors import UsageError
 from hypersweep.executors import ResourceRequest, TaskCrashed, make_executor
+from hypersweep.provenance import code_file, file_hash, git_info, hash_data, spec_file_hash
 from hypersweep.records import (
     EnvironmentRecord,
     MetricPoint,
@@ -27,6 +26,7 @@ from hypersweep.records import (
     is_system_metric,
 )
 from hypersweep.spec import parse_spec
+from hypersweep.store import opened as open_store
 
 __all__ = ["MetricDiff", "ReproduceResult", "reproduce"]
 

@@ -8,26 +8,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from hypersweep.api import trial_row
 from hypersweep.errors import UsageError
-from hypersweep.records import is_system_metric
+from hypersweep.query._rows import trial_row
+from hypersweep.records import TrialState, is_system_metric
 from hypersweep.store import Store
 
-__all__ = ["export_study", "show_trial", "sparkline"]
-
-_BARS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[float], width: int = 40) -> str:
-    """A one-line chart of a series (resampled to ``width`` points)."""
-    if not values:
-        return ""
-    if len(values) > width:
-        step = len(values) / width
-        values = [values[int(i * step)] for i in range(width)]
-    lo, hi = min(values), max(values)
-    span = hi - lo or 1.0
-    return "".join(_BARS[min(len(_BARS) - 1, int((v - lo) / span * (len(_BARS) - 1) + 0.5))] for v in values)
+__all__ = ["export_study", "show_trial", "trial_log"]
 
 
 def show_trial(st: Store, name: str, number: int) -> dict[str, Any]:
@@ -109,3 +95,10 @@ def export_study(st: Store, name: str, out: str | os.PathLike[str], fmt: str) ->
     else:
         raise UsageError(f"unknown export format {fmt!r}: use csv, parquet or json")
     return path
+
+
+def trial_log(st: Store, name: str, number: int) -> tuple[str, TrialState]:
+    """The stdout/stderr tail kept for trial ``number`` of study ``name``, and the trial's state."""
+    study = st.get_study(name)
+    t = st.get_trial(study.study_id, number)
+    return t.log_tail or "", t.state

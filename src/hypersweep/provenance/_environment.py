@@ -278,6 +278,6 @@ def trial_placement() -> dict[str, Any]:
     return {"hostname": socket.gethostname(), "cuda_visible_devices": visible, "gpu_ids": gpu_ids}
 
 
-if __name__ == "__main__":  # pragma: no cover - a debugging aid: python -m hypersweep.environment
+if __name__ == "__main__":  # pragma: no cover - a debugging aid: python -m hypersweep.provenance._environment
     json.dump(capture_environment().summary(), sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -1,8 +1,4 @@
-"""The Python API: wires spec + store + strategy + executor.
-
-``run_sweep``, ``resume_sweep``, ``stop_sweep``, ``studies``, ``leaderboard``, ``trials``. The CLI is
-a thin shell over these functions. Configuration variables (``HYPERSWEEP_STORE``) are read here.
-"""
+"""``run_sweep`` and ``resume_sweep``: wire spec + store + strategy + executor + engine for one run."""
 
 from __future__ import annotations
 
@@ -10,16 +6,12 @@ import getpass
 import os
 import random
 import socket
-import sys
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hypersweep._identity import code_file, file_hash, git_info, hash_data
 from hypersweep.engine import STORE_RETRY_S, Engine, EngineOptions, Progress, RunSummary
 from hypersweep.errors import (
     ResumeConflictError,
@@ -29,40 +21,14 @@ from hypersweep.errors import (
     SweepNotFoundError,
     UsageError,
 )
-from hypersweep.records import Direction, NewStudy, StudyRecord, StudyStatus, TrialRecord, TrialState
-from hypersweep.spec import SweepSpec, flatten, grid_points, grid_size, load_spec, parse_spec
-from hypersweep.store import Store, open_store
+from hypersweep.orchestrate._budget import budget_trials
+from hypersweep.provenance import code_file, file_hash, git_info, hash_data
+from hypersweep.query import leaderboard_rows
+from hypersweep.records import NewStudy, StudyRecord, StudyStatus, TrialState
+from hypersweep.spec import SweepSpec, load_spec, parse_spec
+from hypersweep.store import Store, opened, resolve_store_url
 
-__all__ = [
-    "DEFAULT_STORE",
-    "RunResult",
-    "detach_sweep",
-    "dry_run",
-    "leaderboard_rows",
-    "open",
-    "resolve_store_url",
-    "resume_sweep",
-    "run_sweep",
-    "stop_sweep",
-    "study_rows",
-]
-
-DEFAULT_STORE = "sqlite:///hypersweep.db"
-
-
-def resolve_store_url(store: str | None) -> str:
-    """``--store``, else ``HYPERSWEEP_STORE``, else ``sqlite:///hypersweep.db`` in the current folder."""
-    return store or os.environ.get("HYPERSWEEP_STORE") or DEFAULT_STORE
-
-
-@contextmanager
-def open(store: str | None = None, *, create: bool = False) -> Iterator[Store]:  # noqa: A001
-    """Open the tracking store (readers never create one)."""
-    st = open_store(resolve_store_url(store), create=create)
-    try:
-        yield st
-    finally:
-        st.close()
+__all__ = ["RunResult", "resume_sweep", "run_sweep"]
 
 
 @dataclass
@@ -114,18 +80,6 @@ def _check_resume(study: StudyRecord, spec: SweepSpec, seed: int | None) -> None
             "to resume it.",
             keys=changed,
         )
-
-
-def _budget_trials(spec: SweepSpec, trials: int | None) -> int | None:
-    if trials is not None:
-        if trials < 0:
-            raise UsageError("--trials must be >= 0")
-        return trials
-    if spec.budget.trials is not None:
-        return spec.budget.trials
-    if spec.strategy.name == "grid":
-        return grid_size(spec.parameters)
-    return None
 
 
 def _store_retry_s() -> float:
@@ -218,7 +172,7 @@ def _artifact_root(st: Store, spec: SweepSpec, study: StudyRecord, cli_root: str
     (``./hypersweep-artifacts`` with a warning for a server store)."""
     import warnings
 
-    from hypersweep._artifacts_api import default_root
+    from hypersweep.artifacts import default_root
 
     spec_root = (spec.artifacts or {}).get("root") if isinstance(spec.artifacts, Mapping) else None
     # a SQLite URL has no password, so the masked URL names the same file
@@ -254,7 +208,7 @@ def run_sweep(
     spec = path_or_spec if isinstance(path_or_spec, SweepSpec) else load_spec(path_or_spec, overrides)
     study_name = name or spec.name
     url = resolve_store_url(store)
-    with open(url, create=True) as st:
+    with opened(url, create=True) as st:
         st.check_writable()
         try:
             study = st.get_study(study_name)
@@ -263,7 +217,7 @@ def run_sweep(
         if study is not None:
             _check_resume(study, spec, seed)
             budget = (
-                _budget_trials(spec, trials)
+                budget_trials(spec, trials)
                 if trials is not None or spec.budget.trials
                 else study.budget_trials
             )
@@ -284,7 +238,7 @@ def run_sweep(
                         strategy=spec.strategy.name,
                         objective_metric=spec.objective.metric if spec.objective else None,
                         direction=spec.objective.direction if spec.objective else None,
-                        budget_trials=_budget_trials(spec, trials),
+                        budget_trials=budget_trials(spec, trials),
                         seed=study_seed,
                         workdir=spec.workdir,
                         spec_path=spec.file,
@@ -329,7 +283,7 @@ def resume_sweep(
 ) -> RunResult:
     """Continue a study until its budget is met, from what the store recorded."""
     url = resolve_store_url(store)
-    with open(url, create=False) as st:
+    with opened(url, create=False) as st:
         st.check_writable()
         study = st.get_study(name)
         if not Path(study.workdir).is_dir():
@@ -354,203 +308,3 @@ def resume_sweep(
             artifact_root=artifact_root,
         )
         return _result(st, study, summary)
-
-
-def stop_sweep(name: str, *, store: str | None = None) -> StudyRecord:
-    """Ask the study's driver to stop starting trials; running ones finish, then it exits."""
-    with open(store) as st:
-        study = st.get_study(name)
-        return st.update_study(study.study_id, stop_requested=True)
-
-
-def detach_sweep(
-    path: str | os.PathLike[str],
-    *,
-    address: str,
-    store: str | None = None,
-    name: str | None = None,
-    trials: int | None = None,
-    parallel: int | None = None,
-    seed: int | None = None,
-    overrides: Sequence[str] = (),
-) -> dict[str, str]:
-    """Start the sweep's driver on the Ray cluster at ``address`` as a Ray job, so this machine can sleep.
-    Needs a server store the cluster can reach; ``studies``, ``leaderboard`` and ``stop`` follow it."""
-    from hypersweep.executors._jobs import submit_driver
-    from hypersweep.store import mask_url
-
-    url = resolve_store_url(store)
-    if url.startswith("sqlite"):
-        raise UsageError(
-            "--detach needs a server store (PostgreSQL) that the cluster can reach; "
-            "pass --store postgresql+psycopg://user:pass@host/db or set HYPERSWEEP_STORE"
-        )
-    spec = load_spec(path, overrides)  # validate here, before anything is submitted
-    with open(url, create=True) as st:
-        st.check_writable()
-    # the cluster's Python runs the driver: this interpreter when the cluster is this machine
-    from hypersweep.executors._jobs import dashboard_url
-
-    host = dashboard_url(address).split("://", 1)[1].rsplit(":", 1)[0]
-    local = host in ("127.0.0.1", "localhost", socket.gethostname())
-    python = os.environ.get("HYPERSWEEP_DETACH_PYTHON") or (sys.executable if local else "python")
-    argv = [python, "-m", "hypersweep.cli", "run", os.path.basename(spec.file or str(path)), "--quiet"]
-    for flag, value in (("--name", name), ("--trials", trials), ("--parallel", parallel), ("--seed", seed)):
-        if value is not None:
-            argv += [flag, str(value)]
-    for o in overrides:
-        argv += ["--set", o]
-    study = name or spec.name
-    job = submit_driver(
-        address,
-        spec.workdir,
-        argv,
-        {"HYPERSWEEP_STORE": url},
-        submission_id=f"hypersweep-{study}-{uuid.uuid4().hex[:8]}",
-    )
-    return {"study": study, "job_id": job, "store": mask_url(url)}
-
-
-def dry_run(
-    path: str | os.PathLike[str],
-    *,
-    overrides: Sequence[str] = (),
-    trials: int | None = None,
-    seed: int | None = None,
-    limit: int = 20,
-) -> dict[str, Any]:
-    """What ``run`` would do, without recording anything: grid points or the first suggestions."""
-    from hypersweep.strategies import make_strategy
-
-    spec = load_spec(path, overrides)
-    budget = _budget_trials(spec, trials)
-    if spec.strategy.name == "grid":
-        points = grid_points(spec.parameters)
-        if budget is not None:
-            points = points[:budget]
-    else:
-        strategy = make_strategy(spec, seed if seed is not None else (spec.seed or 0))
-        strategy.load_history([])
-        points = [dict(s.params) for s in strategy.ask(min(limit, budget or limit))]
-    return {
-        "name": spec.name,
-        "strategy": spec.strategy.name,
-        "budget": budget,
-        "points": points[:limit],
-        "total_points": len(points),
-    }
-
-
-# -- read side -----------------------------------------------------------------------------------------
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt is not None else None
-
-
-def trial_row(study: StudyRecord, t: TrialRecord) -> dict[str, Any]:
-    return {
-        "study": study.name,
-        "number": t.number,
-        "state": t.state.value,
-        "params": flatten(t.params)
-        if any(isinstance(v, Mapping) for v in t.params.values())
-        else dict(t.params),
-        "metrics": dict(t.metrics),
-        "objective": t.objective,
-        "seed": t.seed,
-        "started_at": _iso(t.started_at),
-        "finished_at": _iso(t.finished_at),
-        "duration_s": t.duration_s,
-    }
-
-
-def leaderboard_rows(
-    st: Store,
-    names: Sequence[str],
-    *,
-    top: int | None = 10,
-    include_pruned: bool = False,
-    where: str | None = None,
-    sort: str | None = None,
-    order: str | None = None,
-) -> list[dict[str, Any]]:
-    """Ranked trials of one or more studies (names may be globs) as JSON-able rows.
-
-    Studies rank together when they share the objective metric. ``where`` is the filter language of
-    CONTRACT.md section 5 (parsed, then bound; never pasted into SQL); a filter on ``state`` reaches
-    trials of any state, otherwise complete (and with ``include_pruned`` pruned) trials are listed.
-    ``sort`` defaults to the objective in its goal's direction; another key sorts ascending unless
-    ``order`` is ``desc``. Missing values sort last.
-    """
-    from hypersweep.store import parse_filter
-    from hypersweep.store._filter import Field, fields_used
-
-    studies: list[StudyRecord] = []
-    for n in names:
-        found = st.list_studies(n) if any(c in n for c in "*?[") else [st.get_study(n)]
-        if not found:
-            raise SweepNotFoundError(f"no study matches {n!r} in {st.url_masked}")
-        studies.extend(s for s in found if s.study_id not in {x.study_id for x in studies})
-    metrics = {s.objective_metric for s in studies}
-    if len(metrics) > 1 and sort is None:
-        raise UsageError(
-            "these studies do not share an objective metric ("
-            + ", ".join(f"{s.name}: {s.objective_metric}" for s in studies)
-            + "); rank them separately, or pass --sort METRIC to rank by a metric they all report"
-        )
-    if order not in (None, "asc", "desc"):
-        raise UsageError(f"--order must be asc or desc, not {order!r}")
-    expr = parse_filter(where) if where else None
-    states: list[TrialState] | None = (
-        [TrialState.COMPLETE, TrialState.PRUNED] if include_pruned else [TrialState.COMPLETE]
-    )
-    if expr is not None and Field("column", "state") in fields_used(expr, columns=True):
-        states = None
-    first = studies[0]
-    direction = {"asc": Direction.MINIMIZE, "desc": Direction.MAXIMIZE}.get(order or "")
-    by_id = {s.study_id: s for s in studies}
-    rows = st.top_trials(
-        [s.study_id for s in studies],
-        metric=first.objective_metric if len(metrics) == 1 else None,
-        direction=direction,
-        limit=top,
-        states=states,
-        where=expr,
-        sort=sort,
-    )
-    return [trial_row(by_id[t.study_id], t) for t in rows]
-
-
-def study_rows(st: Store, pattern: str | None = None) -> list[dict[str, Any]]:
-    out = []
-    for s in st.list_studies(pattern):
-        counts = st.study_counts(s.study_id)
-        best = (
-            st.top_trials(
-                [s.study_id],
-                metric=s.objective_metric,
-                direction=s.direction,
-                limit=1,
-                states=[TrialState.COMPLETE],
-            )
-            if s.objective_metric
-            else []
-        )
-        out.append(
-            {
-                "name": s.name,
-                "strategy": s.strategy,
-                "status": s.status.value,
-                "trials_complete": counts.get(TrialState.COMPLETE, 0),
-                "trials_pruned": counts.get(TrialState.PRUNED, 0),
-                "trials_failed": counts.get(TrialState.FAILED, 0),
-                "trials_running": counts.get(TrialState.RUNNING, 0),
-                "trials_interrupted": counts.get(TrialState.INTERRUPTED, 0),
-                "budget": s.budget_trials,
-                "objective": s.objective_metric,
-                "direction": s.direction.value if s.direction else None,
-                "best_objective": best[0].objective if best else None,
-                "updated_at": _iso(s.updated_at),
-                "tags": dict(s.tags),
-            }
-        )
-    return out

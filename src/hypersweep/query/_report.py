@@ -22,11 +22,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from hypersweep import api
 from hypersweep.errors import SpecError, UsageError
+from hypersweep.query._rows import leaderboard_rows
 from hypersweep.records import EnvironmentRecord, StudyRecord, TrialRecord, TrialState, is_system_metric
 from hypersweep.spec import SweepSpec, parse_spec
-from hypersweep.store import Store
+from hypersweep.store import Store, opened
 from hypersweep.strategies import HistoryTrial
 
 __all__ = ["write_report"]
@@ -267,7 +267,7 @@ def write_report(name: str, out: str | os.PathLike[str], *, store: str | None = 
 
     from hypersweep.strategies._viz import study_figures
 
-    with api.open(store) as st:
+    with opened(store) as st:
         study = st.get_study(name)
         counts = st.study_counts(study.study_id)
         if not counts.get(TrialState.COMPLETE):
@@ -278,7 +278,7 @@ def write_report(name: str, out: str | os.PathLike[str], *, store: str | None = 
         history = [
             HistoryTrial(t, tuple(st.get_history(t.trial_id)) if t.state.is_finished else ()) for t in trials
         ]
-        rows = api.leaderboard_rows(st, [_glob_literal(name)], top=TOP)
+        rows = leaderboard_rows(st, [_glob_literal(name)], top=TOP)
         best = st.get_trial(study.study_id, rows[0]["number"]) if rows else None
         env = st.get_environment(best.environment_id) if best and best.environment_id is not None else None
         summary = _summary(st, study, counts)

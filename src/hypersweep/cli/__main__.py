@@ -1,0 +1,5 @@
+"""``python -m hypersweep.cli``."""
+
+from hypersweep.cli import main
+
+main()

@@ -1,0 +1,186 @@
+"""Commands that start, continue or stop a sweep, and check a sweep file."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from hypersweep import orchestrate
+from hypersweep.cli._app import cli
+from hypersweep.cli._options import executor_options, format_option, store_option
+from hypersweep.cli._render import emit_json, err, fmt_value, out, run_with_progress
+from hypersweep.spec import json_schema, load_spec
+
+__all__ = ["resume", "run", "schema", "stop", "validate"]
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@store_option
+@click.option("--name", help="Study name (default: the file's `name`, else its stem).")
+@click.option("--trials", type=click.IntRange(min=0), help="Finished trials wanted (sets budget.trials).")
+@click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
+@click.option("--seed", type=int, help="Study seed (default: the file's, else drawn and recorded).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a spec key for this run, value parsed as YAML (repeatable).",
+)
+@executor_options
+@click.option(
+    "--artifact-root", help="Where artifacts and checkpoints go: a folder or an fsspec URL (s3://...)."
+)
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="Run the driver on the cluster (--address) as a Ray job; needs a server store.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would run; record nothing.")
+@click.option("--quiet", is_flag=True, help="No live display; a line every 30 s (for CI logs).")
+def run(
+    spec: str,
+    store: str | None,
+    name: str | None,
+    trials: int | None,
+    parallel: int | None,
+    seed: int | None,
+    overrides: tuple[str, ...],
+    executor: str,
+    address: str | None,
+    artifact_root: str | None,
+    detach: bool,
+    dry_run: bool,
+    quiet: bool,
+) -> None:
+    """Run the sweep in SPEC (or resume its study), ending with a leaderboard."""
+    if detach:
+        if not address:
+            raise click.UsageError("--detach needs --address: the Ray cluster that runs the driver")
+        job = orchestrate.detach_sweep(
+            spec,
+            address=address,
+            store=store,
+            name=name,
+            trials=trials,
+            parallel=parallel,
+            seed=seed,
+            overrides=overrides,
+        )
+        err.print(f"driver of {job['study']!r} submitted as Ray job {job['job_id']} (store {job['store']})")
+        err.print(
+            f"follow it with: hypersweep studies / hypersweep leaderboard {job['study']}; "
+            f"stop it with: hypersweep stop {job['study']}"
+        )
+        return
+    if dry_run:
+        plan = orchestrate.dry_run(spec, overrides=overrides, trials=trials, seed=seed)
+        out.print(
+            f"[bold]{plan['name']}[/]: {plan['strategy']}, budget {plan['budget'] or 'unlimited'}; "
+            f"first {len(plan['points'])} of {plan['total_points']} points (nothing recorded)"
+        )
+        for i, point in enumerate(plan["points"]):
+            out.print(f"  {i:>4}  " + ", ".join(f"{k}={fmt_value(v)}" for k, v in point.items()))
+        return
+    run_with_progress(
+        quiet,
+        lambda view: orchestrate.run_sweep(
+            spec,
+            store=store,
+            name=name,
+            trials=trials,
+            parallel=parallel,
+            seed=seed,
+            overrides=overrides,
+            executor=executor,
+            address=address,
+            on_progress=view,
+            artifact_root=artifact_root,
+        ),
+    )
+
+
+@cli.command()
+@click.argument("name")
+@store_option
+@click.option("--trials", type=click.IntRange(min=0), help="New total of finished trials.")
+@click.option("--retry-failed", is_flag=True, help="Rerun every failed trial's params once more.")
+@click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
+@executor_options
+@click.option("--artifact-root", help="Where artifacts and checkpoints go (default: as when the study ran).")
+@click.option("--quiet", is_flag=True, help="No live display.")
+def resume(
+    name: str,
+    store: str | None,
+    trials: int | None,
+    retry_failed: bool,
+    parallel: int | None,
+    executor: str,
+    address: str | None,
+    artifact_root: str | None,
+    quiet: bool,
+) -> None:
+    """Continue study NAME until its budget is met; nothing is lost or counted twice."""
+    run_with_progress(
+        quiet,
+        lambda view: orchestrate.resume_sweep(
+            name,
+            store=store,
+            trials=trials,
+            retry_failed=retry_failed,
+            parallel=parallel,
+            executor=executor,
+            address=address,
+            on_progress=view,
+            artifact_root=artifact_root,
+        ),
+    )
+
+
+@cli.command()
+@click.argument("name")
+@store_option
+def stop(name: str, store: str | None) -> None:
+    """Ask NAME's driver to stop: running trials finish, then it exits (resumable)."""
+    orchestrate.stop_sweep(name, store=store)
+    err.print(f"asked the driver of {name!r} to stop; running trials finish first")
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@format_option("text", "json", default="text")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a spec key.")
+def validate(spec: str, fmt: str, overrides: tuple[str, ...]) -> None:
+    """Check SPEC and print the normalised sweep: strategy, objective, parameters, grid size."""
+    s = load_spec(spec, overrides)
+    summary = s.summary()
+    if fmt == "json":
+        emit_json(summary)
+        return
+    obj = summary.get("objective")
+    out.print(f"[bold]{summary['name']}[/] ({summary['format']} format) is valid")
+    out.print(f"  strategy:  {summary['strategy']}")
+    out.print(f"  objective: {obj['direction']} {obj['metric']}" if obj else "  objective: (none)")
+    if summary.get("grid_size") is not None:
+        out.print(f"  grid size: {summary['grid_size']}")
+    table = Table(title="parameters")
+    for c in ("name", "distribution", "arguments", "when"):
+        table.add_column(c)
+    for p in summary.get("parameters", []):
+        args = p.get("args") or {}
+        table.add_row(
+            p.get("name", ""),
+            p.get("distribution", ""),
+            ", ".join(f"{k}={fmt_value(v)}" for k, v in args.items()),
+            ", ".join(f"{k} in {v}" for k, v in (p.get("when") or {}).items()),
+        )
+    out.print(table)
+    for w in summary.get("warnings", []):
+        err.print(f"[yellow]warning:[/] {w}")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the native sweep format (for editor validation)."""
+    emit_json(json_schema())

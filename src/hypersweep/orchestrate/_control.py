@@ -1,0 +1,71 @@
+"""Control of a study's driver from elsewhere: ``stop_sweep`` and ``detach_sweep`` (the driver as a Ray job)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import uuid
+from collections.abc import Sequence
+
+from hypersweep.errors import UsageError
+from hypersweep.records import StudyRecord
+from hypersweep.spec import load_spec
+from hypersweep.store import opened, resolve_store_url
+
+__all__ = ["detach_sweep", "stop_sweep"]
+
+
+def stop_sweep(name: str, *, store: str | None = None) -> StudyRecord:
+    """Ask the study's driver to stop starting trials; running ones finish, then it exits."""
+    with opened(store) as st:
+        study = st.get_study(name)
+        return st.update_study(study.study_id, stop_requested=True)
+
+
+def detach_sweep(
+    path: str | os.PathLike[str],
+    *,
+    address: str,
+    store: str | None = None,
+    name: str | None = None,
+    trials: int | None = None,
+    parallel: int | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+) -> dict[str, str]:
+    """Start the sweep's driver on the Ray cluster at ``address`` as a Ray job, so this machine can sleep.
+    Needs a server store the cluster can reach; ``studies``, ``leaderboard`` and ``stop`` follow it."""
+    from hypersweep.executors._jobs import submit_driver
+    from hypersweep.store import mask_url
+
+    url = resolve_store_url(store)
+    if url.startswith("sqlite"):
+        raise UsageError(
+            "--detach needs a server store (PostgreSQL) that the cluster can reach; "
+            "pass --store postgresql+psycopg://user:pass@host/db or set HYPERSWEEP_STORE"
+        )
+    spec = load_spec(path, overrides)  # validate here, before anything is submitted
+    with opened(url, create=True) as st:
+        st.check_writable()
+    # the cluster's Python runs the driver: this interpreter when the cluster is this machine
+    from hypersweep.executors._jobs import dashboard_url
+
+    host = dashboard_url(address).split("://", 1)[1].rsplit(":", 1)[0]
+    local = host in ("127.0.0.1", "localhost", socket.gethostname())
+    python = os.environ.get("HYPERSWEEP_DETACH_PYTHON") or (sys.executable if local else "python")
+    argv = [python, "-m", "hypersweep.cli", "run", os.path.basename(spec.file or str(path)), "--quiet"]
+    for flag, value in (("--name", name), ("--trials", trials), ("--parallel", parallel), ("--seed", seed)):
+        if value is not None:
+            argv += [flag, str(value)]
+    for o in overrides:
+        argv += ["--set", o]
+    study = name or spec.name
+    job = submit_driver(
+        address,
+        spec.workdir,
+        argv,
+        {"HYPERSWEEP_STORE": url},
+        submission_id=f"hypersweep-{study}-{uuid.uuid4().hex[:8]}",
+    )
+    return {"study": study, "job_id": job, "store": mask_url(url)}
