@@ -10,6 +10,7 @@ from hypersweep.cli._app import cli
 from hypersweep.cli._options import executor_options, format_option, store_option
 from hypersweep.cli._render import emit_json, err, fmt_value, out, run_with_progress
 from hypersweep.spec import json_schema, load_spec
+from hypersweep.store import opened
 
 __all__ = ["resume", "run", "schema", "stop", "validate"]
 
@@ -39,6 +40,9 @@ __all__ = ["resume", "run", "schema", "stop", "validate"]
 )
 @click.option("--dry-run", is_flag=True, help="Print what would run; record nothing.")
 @click.option("--quiet", is_flag=True, help="No live display; a line every 30 s (for CI logs).")
+@click.option(
+    "--ui", "with_ui", is_flag=True, help="Serve the live dashboard beside the sweep and print its link."
+)
 def run(
     spec: str,
     store: str | None,
@@ -53,8 +57,13 @@ def run(
     detach: bool,
     dry_run: bool,
     quiet: bool,
+    with_ui: bool,
 ) -> None:
     """Run the sweep in SPEC (or resume its study), ending with a leaderboard."""
+    if with_ui and (detach or dry_run):
+        raise click.UsageError(
+            "--ui serves the dashboard beside a sweep run here: not with --detach or --dry-run"
+        )
     if detach:
         if not address:
             raise click.UsageError("--detach needs --address: the Ray cluster that runs the driver")
@@ -83,6 +92,12 @@ def run(
         for i, point in enumerate(plan["points"]):
             out.print(f"  {i:>4}  " + ", ".join(f"{k}={fmt_value(v)}" for k, v in point.items()))
         return
+    if with_ui:
+        from hypersweep.cli._ui import serve_beside
+
+        with opened(store, create=True):  # the dashboard reads the store this run creates
+            pass
+        err.print(f"dashboard: {serve_beside(store)}", markup=False, soft_wrap=True)
     run_with_progress(
         quiet,
         lambda view: orchestrate.run_sweep(

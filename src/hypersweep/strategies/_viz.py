@@ -36,6 +36,7 @@ FIGURE_TITLES: dict[str, str] = {
     "param_importances": "Parameter importances",
     "parallel_coordinate": "Parallel coordinates",
     "slice": "Slice plot",
+    "contour": "Contour plot",
 }
 
 
@@ -194,6 +195,11 @@ def study_figures(
     if has_params:
         add("parallel_coordinate", lambda: vis.plot_parallel_coordinate(study, target_name=objective))
         add("slice", lambda: vis.plot_slice(study, target_name=objective))
+        if len({n for t in complete for n in t.params}) >= 2:
+            add("contour", lambda: vis.plot_contour(study, target_name=objective))
+        else:
+            notes["contour"] = "needs at least two searched parameters"
     else:
         notes["parallel_coordinate"] = notes["slice"] = "the study has no searched parameters"
+        notes["contour"] = notes["slice"]
     return {k: figures[k] for k in FIGURE_TITLES if k in figures}
