@@ -154,8 +154,14 @@
           return { x: series[k].map(function (p) { return p.step; }), y: series[k].map(function (p) { return p.value; }), mode: "lines", name: k };
         });
       };
-      plot("chart-trial-history", traces(h.history), { xaxis: { title: { text: "step" } } });
-      plot("chart-trial-system", traces(h.system_metrics), { xaxis: { title: { text: "sample" } } });
+      var show = function (id, series, axis, empty) {
+        var data = traces(series);
+        if (data.length) { plot(id, data, { xaxis: { title: { text: axis } } }); return; }
+        var el = document.getElementById(id);
+        if (el) { el.className = "muted"; el.textContent = empty; }
+      };
+      show("chart-trial-history", h.history, "step", "this trial reported no per-step metrics");
+      show("chart-trial-system", h.system_metrics, "sample", "no system metrics were sampled (the trial was shorter than the sampling period, or monitoring is off)");
     }).catch(function (e) { window.__hsErrors.push(String(e)); });
     var log = document.getElementById("log"), follow = document.getElementById("follow");
     var length = log ? log.textContent.length : 0;
