@@ -73,7 +73,7 @@ def parse_spec(
                     "",
                     f"this file is neither a hypersweep sweep file nor a W&B sweep config ({what}): a native file "
                     "needs `parameters` (and `trial`), a W&B config needs `method` and `parameters`",
-                    1 if data is None or not isinstance(data, dict) else None,
+                    1,
                     None,
                     file,
                 ),

@@ -201,8 +201,20 @@ def load_yaml(text: str) -> YamlDoc:
     except yaml.MarkedYAMLError as e:
         doc.failures.append(_explain(e, text))
         return doc
-    except yaml.YAMLError as e:  # pragma: no cover - every PyYAML error we know is marked
-        doc.failures.append(YamlFailure(f"invalid YAML: {e}"))
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow, located by its offset
+        line = text.count("\n", 0, e.position) + 1
+        column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
+        char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        doc.failures.append(
+            YamlFailure(
+                f"character {char} is not allowed in YAML (control characters and the like): remove it",
+                line,
+                column,
+            )
+        )
+        return doc
+    except yaml.YAMLError as e:  # pragma: no cover - every other PyYAML error we know is marked
+        doc.failures.append(YamlFailure(f"invalid YAML: {e}", 1, None))
         return doc
     if node is None:
         doc.data = None
