@@ -15,7 +15,7 @@ from hypothesis import settings  # noqa: E402
 # set, `dev` otherwise; HYPOTHESIS_PROFILE=name picks another one
 settings.register_profile("ci", derandomize=True, max_examples=40, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.register_profile("long", max_examples=2000, deadline=None)
+settings.register_profile("long", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Any
 
 import pytest
@@ -24,7 +25,8 @@ from hypersweep.spec._native import NATIVE_TOP_KEYS
 from hypersweep.spec._sections import EARLY_STOPPING_OPTIONS, STRATEGY_OPTIONS
 from hypersweep.spec._wandb import DISTRIBUTIONS, WANDB_TOP_KEYS
 
-pytestmark = pytest.mark.timeout(120)  # a hang is a failure, not a stuck CI job
+# a hang is a failure, not a stuck CI job (HYPERSWEEP_FUZZ_TIMEOUT: seconds, for long local runs)
+pytestmark = pytest.mark.timeout(int(os.environ.get("HYPERSWEEP_FUZZ_TIMEOUT", "120")))
 SLOW = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # -- values ---------------------------------------------------------------------------------------------
