@@ -108,6 +108,12 @@ def test_aliases_below_the_limit_still_work():
     assert spec.param("a").values == (1, 2, 3) == spec.param("b").values
 
 
+def test_a_long_written_out_list_is_refused_without_blaming_aliases():
+    text = TRIAL + "parameters:\n  a: {values: [" + ", ".join(["1"] * (MAX_NODES + 5)) + "]}\n"
+    v = one(text, "parameters.a.values")
+    assert "holds more than 100,000 values" in v.message and "alias" not in v.message.split(":")[0]
+
+
 def test_a_self_referencing_alias_is_refused():
     v = one(TRIAL + "parameters:\n  a: &a {values: [*a]}\n", "parameters.a.values[0]")
     assert "refers to its own anchor (at line 3)" in v.message and v.line == 3
@@ -230,6 +236,14 @@ def test_a_mapping_categorical_value_is_refused_not_turned_into_nested_params():
     assert "nested" in one(TRIAL + "parameters:\n  opt: {value: {lr: 1}}\n", "parameters.opt.value").message
     spec = parse_spec(TRIAL + "parameters:\n  opt: {values: [[{lr: 1}], [1, 2]]}\n", check_files=False)
     assert spec.param("opt").values == ([{"lr": 1}], [1, 2])  # inside a list a mapping stays one value
+
+
+@pytest.mark.parametrize("key", ["budget.timeout", "trial.timeout"])
+def test_durations_past_ten_years_are_spec_errors(key):
+    with pytest.raises(SpecError) as e:
+        parse_spec(TRIAL + "parameters: {a: {value: 1}}\n", check_files=False, overrides=[f"{key}=1.0e300"])
+    (v,) = e.value.violations
+    assert v.path == key and "longer than 10 years" in v.message  # before: accepted, then timers overflow
 
 
 def test_non_finite_numbers_are_refused_everywhere():

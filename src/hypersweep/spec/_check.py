@@ -14,6 +14,7 @@ from hypersweep.spec._yaml import Loc, Path, YamlDoc, path_str
 __all__ = [
     "INT_MAX",
     "INT_MIN",
+    "MAX_DURATION_S",
     "MAX_SEED",
     "MAX_TRIALS",
     "Report",
@@ -30,6 +31,7 @@ INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 MAX_TRIALS = 2**31 - 1
 MAX_SEED = INT_MAX
+MAX_DURATION_S = 10 * 365 * 86400.0  # timers past ~292 years overflow the platform's clock arithmetic
 
 
 def is_number(v: Any) -> bool:
@@ -248,6 +250,9 @@ class Report:
             self.error(
                 path, f"{value!r} is not a duration: write e.g. 30m, 1h30m, 10s, 2h, or a number of seconds"
             )
+        elif seconds > MAX_DURATION_S:
+            self.error(path, f"{value!r} is longer than 10 years, the limit: write a shorter duration, or leave it out for no limit")  # fmt: skip
+            return None
         return seconds
 
 

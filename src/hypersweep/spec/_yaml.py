@@ -281,9 +281,14 @@ def _measure(root: yaml.Node) -> YamlFailure | None:
         part, node = big[0]
         path = (*path, part)
     m = node.start_mark
+    if len(size) > MAX_NODES:  # that many distinct values were written out: no alias to blame
+        what = f"this value holds more than {MAX_NODES:,} values"
+        fix = "use a range (low/high with step) instead of listing the values"
+    else:
+        what = f"aliases (*name) expand this value to more than {MAX_NODES:,} values"
+        fix = "write the values out, or use fewer nested aliases"
     return YamlFailure(
-        f"aliases (*name) expand this value to more than {MAX_NODES:,} values: sweep files are limited to "
-        f"{MAX_NODES:,} values after alias expansion; write the values out, or use fewer nested aliases",
+        f"{what}: sweep files are limited to {MAX_NODES:,} values after alias expansion; {fix}",
         m.line + 1,
         m.column + 1,
         path_str(path),
