@@ -349,3 +349,13 @@ def test_an_example_in_the_docs_of_the_limits_loads():
     )
     spec = parse_spec(text, check_files=False)
     assert spec.grid_size is None
+
+
+def test_the_library_bounds_trials_too():
+    from hypersweep.errors import UsageError
+    from hypersweep.orchestrate._budget import budget_trials
+
+    spec = parse_spec(TRIAL + "parameters: {a: {value: 1}}\n", check_files=False)
+    with pytest.raises(UsageError, match="2\\*\\*31 - 1"):
+        budget_trials(spec, 10**30)  # before: accepted, then a store error on PostgreSQL
+    assert budget_trials(spec, MAX_TRIALS) == MAX_TRIALS
