@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 from rich.table import Table
 
@@ -9,7 +11,7 @@ from hypersweep import orchestrate
 from hypersweep.cli._app import cli
 from hypersweep.cli._options import executor_options, format_option, store_option
 from hypersweep.cli._render import emit_json, err, fmt_value, out, run_with_progress
-from hypersweep.spec import json_schema, load_spec
+from hypersweep.spec import MAX_SEED, MAX_TRIALS, json_schema, load_spec
 from hypersweep.store import opened
 
 __all__ = ["resume", "run", "schema", "stop", "validate"]
@@ -19,9 +21,15 @@ __all__ = ["resume", "run", "schema", "stop", "validate"]
 @click.argument("spec", type=click.Path(dir_okay=False))
 @store_option
 @click.option("--name", help="Study name (default: the file's `name`, else its stem).")
-@click.option("--trials", type=click.IntRange(min=0), help="Finished trials wanted (sets budget.trials).")
-@click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
-@click.option("--seed", type=int, help="Study seed (default: the file's, else drawn and recorded).")
+@click.option(
+    "--trials", type=click.IntRange(0, MAX_TRIALS), help="Finished trials wanted (sets budget.trials)."
+)
+@click.option("--parallel", type=click.IntRange(1, MAX_TRIALS), help="Trials in flight at most.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    help="Study seed, 0 to 2**63-1 (default: the file's, else drawn and recorded).",
+)
 @click.option(
     "--set",
     "overrides",
@@ -79,8 +87,8 @@ def run(
         )
         err.print(f"driver of {job['study']!r} submitted as Ray job {job['job_id']} (store {job['store']})")
         err.print(
-            f"follow it with: hypersweep studies / hypersweep leaderboard {job['study']}; "
-            f"stop it with: hypersweep stop {job['study']}"
+            f"follow it with: hypersweep studies / hypersweep leaderboard {shlex.quote(job['study'])}; "
+            f"stop it with: hypersweep stop {shlex.quote(job['study'])}"
         )
         return
     if dry_run:
@@ -119,9 +127,9 @@ def run(
 @cli.command()
 @click.argument("name")
 @store_option
-@click.option("--trials", type=click.IntRange(min=0), help="New total of finished trials.")
+@click.option("--trials", type=click.IntRange(0, MAX_TRIALS), help="New total of finished trials.")
 @click.option("--retry-failed", is_flag=True, help="Rerun every failed trial's params once more.")
-@click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
+@click.option("--parallel", type=click.IntRange(1, MAX_TRIALS), help="Trials in flight at most.")
 @executor_options
 @click.option("--artifact-root", help="Where artifacts and checkpoints go (default: as when the study ran).")
 @click.option("--quiet", is_flag=True, help="No live display.")

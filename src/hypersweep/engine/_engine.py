@@ -12,6 +12,7 @@ import collections
 import enum
 import logging
 import math
+import shlex
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -533,7 +534,7 @@ class Engine:
             raise StoreUnavailableError(
                 f"{e}\nstudy {self.study.name!r} stopped: the store stayed unavailable while {what} "
                 f"({tries} tries over {self.opt.store_retry_s:g} s, HYPERSWEEP_STORE_RETRY_S); "
-                f"resume it with `hypersweep resume {self.study.name}` once the store is back"
+                f"resume it with `hypersweep resume {shlex.quote(self.study.name)}` once the store is back"
             ) from e
         if first_failure:
             _log.warning(
@@ -632,7 +633,7 @@ class Engine:
         if reason is StopReason.EXHAUSTED and not met and prog.failed:
             summary.notes.append(
                 f"{prog.failed} trial(s) failed; rerun their params with "
-                f"`hypersweep resume {self.study.name} --retry-failed`"
+                f"`hypersweep resume {shlex.quote(self.study.name)} --retry-failed`"
             )
         if reason is StopReason.FAILURES:
             raise FailureBudgetExceeded(self._failure_message(prog, failures))
@@ -650,7 +651,9 @@ class Engine:
                 "same error; fix the trial and resume"
             )
         lines = [head, "failures:"] + [f"  {f}" for f in failures[:5]]
-        lines.append(f"see one with `hypersweep leaderboard {self.study.name} --where \"state = 'failed'\"`")
+        lines.append(
+            f"see one with `hypersweep leaderboard {shlex.quote(self.study.name)} --where \"state = 'failed'\"`"
+        )
         return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ and size the store recorded.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -100,7 +101,7 @@ def best_trial(
     rows = leaderboard_rows(st, [name], top=1)
     if not rows:
         raise UsageError(
-            f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {name})"
+            f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {shlex.quote(name)})"
         )
     row = dict(rows[0])
     study, number = row["study"], row["number"]  # ``name`` may be a glob

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from html import escape
@@ -272,7 +273,7 @@ def write_report(name: str, out: str | os.PathLike[str], *, store: str | None = 
         counts = st.study_counts(study.study_id)
         if not counts.get(TrialState.COMPLETE):
             raise UsageError(
-                f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {name})"
+                f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {shlex.quote(name)})"
             )
         trials = st.get_trials(study.study_id)
         history = [

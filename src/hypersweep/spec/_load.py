@@ -15,7 +15,7 @@ from typing import Any
 from hypersweep.errors import SpecError, SpecViolation
 from hypersweep.spec._check import Report, did_you_mean, is_int, is_number
 from hypersweep.spec._command import is_known_macro, macro_of, template_fields
-from hypersweep.spec._grid import grid_size, grid_values, not_griddable_reason
+from hypersweep.spec._grid import MAX_GRID_POINTS, grid_size, not_griddable_reason
 from hypersweep.spec._model import SweepSpec
 from hypersweep.spec._native import NATIVE_TOP_KEYS, freeze, parse_native
 from hypersweep.spec._space import Param, flatten, is_active
@@ -26,7 +26,6 @@ __all__ = ["load_spec", "parse_spec"]
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
 _NAME_BAD = re.compile(r"[\s*?\[\]/\\]")
-_GRID_EXPANSION_LIMIT = 1_000_000
 
 
 def load_spec(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> SweepSpec:
@@ -74,7 +73,7 @@ def parse_spec(
                     "",
                     f"this file is neither a hypersweep sweep file nor a W&B sweep config ({what}): a native file "
                     "needs `parameters` (and `trial`), a W&B config needs `method` and `parameters`",
-                    1 if data is None or not isinstance(data, dict) else None,
+                    1,
                     None,
                     file,
                 ),
@@ -190,11 +189,20 @@ def _finish(
             if reason is not None:
                 r.error(ppaths[p.name], f"parameter {p.name!r} cannot be part of a grid: {reason}")
         if all(not_griddable_reason(p) is None for p in params):
-            size = grid_size(params)
+            size = grid_size(params, cap=MAX_GRID_POINTS)
+            if size is not None and size > MAX_GRID_POINTS:
+                r.error(
+                    ("method",) if parts["format"] == "wandb" else ("strategy",),
+                    f"the grid has {'at least ' if any(p.when for p in params) else ''}{_count(size)} points, above "
+                    f"the limit of {MAX_GRID_POINTS:,} (a grid is expanded in memory): use a larger step or fewer "
+                    "values, or random or tpe search",
+                )
+                size = None
             budget = _grid_budget(r, budget, size, parts["format"])
     else:
-        if all(not_griddable_reason(p) is None for p in params) and _product(params) <= _GRID_EXPANSION_LIMIT:
-            size = grid_size(params)
+        size = grid_size(params, cap=MAX_GRID_POINTS)
+        if size is not None and size > MAX_GRID_POINTS:
+            size = None
         if budget.trials is None:
             what = "run_cap" if parts["format"] == "wandb" else "budget.trials"
             r.warn(("budget",) if parts["format"] == "native" else ("run_cap",),
@@ -231,13 +239,8 @@ def _finish(
     )
 
 
-def _product(params: Sequence[Param]) -> int:
-    n = 1
-    for p in params:
-        n *= max(1, len(grid_values(p)))
-        if n > _GRID_EXPANSION_LIMIT:
-            break
-    return n
+def _count(n: int) -> str:
+    return f"{n:,}" if n < 10**15 else f"about 10**{len(str(n)) - 1}"
 
 
 def _param_paths(params: Sequence[Param], fmt: str) -> dict[str, Path]:
