@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from hypersweep.errors import UsageError
 from hypersweep.records import StudyRecord
 from hypersweep.spec import load_spec
-from hypersweep.store import opened, resolve_store_url
+from hypersweep.store import Store, opened, resolve_store_url
 
 __all__ = ["detach_sweep", "stop_sweep"]
 
 
-def stop_sweep(name: str, *, store: str | None = None) -> StudyRecord:
+def stop_sweep(name: str, *, store: str | Store | None = None) -> StudyRecord:
     """Ask the study's driver to stop starting trials; running ones finish, then it exits."""
     with opened(store) as st:
         study = st.get_study(name)
