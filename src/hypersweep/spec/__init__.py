@@ -5,7 +5,7 @@ with every violation (YAML path, line, column, a fix). ``grid_points``/``grid_si
 ``build_argv`` expands command templates and W&B macros, ``json_schema`` describes the native format.
 """
 
-from hypersweep.spec._command import build_argv
+from hypersweep.spec._command import args_json, build_argv, trial_config
 from hypersweep.spec._grid import grid_points, grid_size
 from hypersweep.spec._load import load_spec, parse_spec
 from hypersweep.spec._model import (
@@ -30,6 +30,7 @@ __all__ = [
     "SweepSpec",
     "TrialConfig",
     "active_only",
+    "args_json",
     "build_argv",
     "flatten",
     "grid_points",
@@ -40,4 +41,5 @@ __all__ = [
     "nest",
     "nest_params",
     "parse_spec",
+    "trial_config",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from hypersweep.errors import SpecError, SpecViolation
 from hypersweep.spec._check import Report, did_you_mean, is_int, is_number
-from hypersweep.spec._command import is_known_macro, macro_of, template_fields
+from hypersweep.spec._command import MACROS, is_known_macro, macro_of, template_fields
 from hypersweep.spec._grid import grid_size, grid_values, not_griddable_reason
 from hypersweep.spec._model import SweepSpec
 from hypersweep.spec._native import NATIVE_TOP_KEYS, freeze, parse_native
@@ -344,7 +344,7 @@ def _check_template(
         macro = macro_of(item)
         if macro is not None:
             if not is_known_macro(macro):
-                r.warn((*path, i), f"unknown macro ${{{macro}}}: it expands to nothing (as in W&B){did_you_mean(macro, ['env', 'interpreter', 'program', 'args', 'args_no_hyphens', 'args_json', 'args_no_boolean_flags', 'args_json_file'])}")  # fmt: skip
+                r.warn((*path, i), f"unknown macro ${{{macro}}}: it expands to nothing (as in W&B){did_you_mean(macro, MACROS)}")  # fmt: skip
             elif macro == "program" and not program:
                 r.warn((*path, i), "${program} is used but `program` is not set: it expands to nothing")
             continue
