@@ -19,7 +19,7 @@ from hypersweep.spec._grid import grid_size, grid_values, not_griddable_reason
 from hypersweep.spec._model import SweepSpec
 from hypersweep.spec._native import NATIVE_TOP_KEYS, freeze, parse_native
 from hypersweep.spec._space import Param, flatten, is_active
-from hypersweep.spec._wandb import WANDB_TOP_KEYS, parse_wandb
+from hypersweep.spec._wandb import WANDB_TOP_KEYS, is_study_name, parse_wandb, program_problem, study_name_from
 from hypersweep.spec._yaml import Path, load_yaml, parse_scalar
 
 __all__ = ["load_spec", "parse_spec"]
@@ -172,13 +172,20 @@ def _finish(
     params: list[Param] = parts["parameters"]
     ppaths = _param_paths(params, parts["format"])
     name = parts["name"]
+    stem = FsPath(file).stem if file else "sweep"
+    default = _NAME_BAD.sub("-", stem).strip("-") or "sweep"
     if name is None:
-        stem = FsPath(file).stem if file else "sweep"
-        name = _NAME_BAD.sub("-", stem).strip("-") or "sweep"
-    elif not name.strip() or _NAME_BAD.search(name) or len(name) > 200:
+        name = default
+    elif parts["format"] == "wandb" and not is_study_name(name):  # a W&B display name
+        derived = study_name_from(name) or default
+        parts["metadata"]["display_name"] = name
+        r.warn(("name",), f"{name!r} is a W&B display name: the study is named {derived!r} (choose another with --name NAME)")  # fmt: skip
+        name = derived
+    elif not is_study_name(name):
         r.error(
             ("name",),
-            f"name {name!r} must be non-empty, at most 200 characters, without spaces, / or * ? [ ]",
+            f"name {name!r} must be non-empty, at most 200 characters, without spaces, / or * ? [ ] "
+            "(or run with --name NAME)",
         )
     strategy = parts["strategy"]
     budget = parts["budget"]
@@ -369,9 +376,8 @@ def _check_files(r: Report, trial: Any, wd: str, command_path: Path, block: str)
         if problem:
             r.error((*tpath, "function"), problem)
     if trial.program is not None and trial.command is not None and "${program}" in trial.command:
-        prog = trial.program
-        if not (os.path.isfile(os.path.join(wd, prog)) or os.path.isfile(prog)):
-            r.error(("program",), f"program {prog!r} not found in {wd} (nor in the current folder)")
+        if problem := program_problem(trial.program, wd, trial.command):
+            r.error(("program",), problem)
     if trial.command is None or trial.function is not None:
         return
     items = [c for c in trial.command if c != "${env}"]

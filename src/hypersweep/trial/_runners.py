@@ -237,8 +237,8 @@ def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
 
     ctx = _context(payload, channel)
     with tempfile.TemporaryDirectory(prefix="hypersweep-trial-") as tmp:
-        args_json = os.path.join(tmp, "args.json")
-        with open(args_json, "w") as f:
+        args_file = os.path.join(tmp, "args.json")
+        with open(args_file, "w") as f:
             f.write(args_json(payload.nested_params))  # what W&B's agent writes: ${args_json}
         env = dict(os.environ)
         env.update(worker_env(payload, artifact_dir=os.path.join(tmp, "artifacts")))
@@ -264,7 +264,7 @@ def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
             config=payload.nested_params,
             program=payload.program,
             interpreter=sys.executable,
-            args_json_file=args_json,
+            args_json_file=args_file,
             environ=env,
         )
         log = _Tail()

@@ -28,6 +28,7 @@ from wandb.sdk.wandb_config import Config
 HERE = Path(__file__).parent
 PROGRAM = "record.py"
 ARGS_JSON_FILE = "<args_json_file>"
+SEP = "::"
 
 
 def agent_argv(command: list[str], args: dict, program: str) -> tuple[list[str], str]:
@@ -108,6 +109,13 @@ def main() -> None:
             }
             (args,) = engine_runs(sweep)
             out["fidelity"][f"{form}-{macro}"] = render(sweep, args, cases["defaults"])
+        # every macro in one command, each after a "::" item: one run checks them all
+        combined = ["${env}", "${interpreter}", "${program}"]
+        for macro in cases["macros"]:
+            combined += [SEP, "${" + macro + "}"]
+        sweep = {"program": PROGRAM, "parameters": params, "command": combined}
+        (args,) = engine_runs(sweep)
+        out["fidelity"][f"{form}-all"] = render(sweep, args, cases["defaults"])
         sweep = {"program": PROGRAM, "parameters": params}  # W&B's default command
         (args,) = engine_runs(sweep)
         out["fidelity"][f"{form}-default"] = render(sweep, args, cases["defaults"])
