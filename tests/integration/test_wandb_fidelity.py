@@ -230,6 +230,7 @@ def test_real_world_configs_match_wandb(tmp_path, monkeypatch, config):
     if not interpreter:
         monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATA_DIR", "/data")  # as generate_golden.py sets it
     runs = [_golden_run(config, r) for r in GOLDEN["configs"][config]["runs"]]
     url = f"sqlite:///{tmp_path / 'hs.db'}"
     res = run_sweep(path, store=url, executor="local", trials=len(runs))
@@ -244,6 +245,107 @@ def test_real_world_configs_match_wandb(tmp_path, monkeypatch, config):
         golden = by_config.get(json.dumps(rec["config"], sort_keys=True))
         assert golden is not None, (rec["config"], list(by_config))
         _check_record(rec, golden, program, interpreter=interpreter)
-    if GOLDEN["configs"][config]["runs"] and all(r["values"] for r in runs):
-        if yaml.safe_load(path.read_text())["method"] == "grid":  # a grid runs every one of W&B's runs
-            assert len(records) == len(runs)
+    if yaml.safe_load(path.read_text())["method"] == "grid":  # a grid runs every one of W&B's runs
+        assert sorted(json.dumps(r["config"], sort_keys=True) for r in records) == sorted(by_config)
+
+
+# -- the table of docs/wandb.md --------------------------------------------------------------------------
+DOCS = Path(__file__).parents[2] / "docs" / "wandb.md"
+_DELIBERATE = {
+    "env": "deliberate: argv is exec'd directly, with the PATH lookup `/usr/bin/env` would do",
+    "interpreter": "deliberate: the Python that runs hypersweep's worker",
+    "args_json_file": "deliberate: a temp file per trial, holding `${args_json}` as W&B writes it",
+}
+
+
+def _cell(argv: list[str]) -> str:
+    return " ".join("`" + a.replace("|", "\\|") + "`" for a in argv) if argv else "(nothing)"
+
+
+def docs_table() -> str:
+    """The macro table of docs/wandb.md: W&B's argv from golden.json, hypersweep's from its renderer."""
+    from hypersweep.spec import build_argv, grid_points, parse_spec, trial_config
+
+    rows = ["| macro | names | `wandb agent` | hypersweep | difference |", "|---|---|---|---|---|"]
+    for macro in [*CASES["macros"], "env", "interpreter", "program", "envvar:DATA_DIR"]:
+        for form, params in CASES["docs_forms"].items():
+            sweep = {
+                "method": "grid",
+                "program": "train.py",
+                "parameters": params,
+                "command": ["${" + macro + "}"],
+            }
+            spec = parse_spec(yaml.safe_dump(sweep, sort_keys=False), check_files=False)
+            (point,) = grid_points(spec.parameters)
+            ours = build_argv(
+                spec.trial.command or (),
+                point,
+                config=trial_config(spec.parameters, point, wandb=True),
+                program=spec.trial.program,
+                interpreter="/venv/bin/python",
+                args_json_file="/tmp/hypersweep-trial-x/args.json",
+                environ={"DATA_DIR": "/data"},
+            )
+            theirs = GOLDEN["docs"][f"{form}-{macro}"]
+            note = _DELIBERATE.get(macro, "") if ours != theirs else ""
+            if ours != theirs and not note:
+                note = "**differs**"
+            rows.append(f"| `${{{macro}}}` | {form} | {_cell(theirs)} | {_cell(ours)} | {note} |")
+            if macro in ("env", "interpreter", "program", "envvar:DATA_DIR"):
+                break  # the same for every name form
+    return "\n".join(rows) + "\n"
+
+
+def test_docs_table_is_current_and_matches_wandb():
+    table = docs_table()
+    assert "**differs**" not in table  # every difference from W&B is deliberate and explained
+    assert table in DOCS.read_text(encoding="utf-8"), "regenerate the table in docs/wandb.md (see its note)"
+
+
+# -- the CLI: `run` and `run --dry-run` on a Hydra-style file ---------------------------------------------
+def test_cli_run_and_dry_run_give_hydra_dotted_overrides(tmp_path, monkeypatch, capsys):
+    from hypersweep.cli import main as cli_main
+
+    def main(args: list[str]) -> None:
+        with pytest.raises(SystemExit) as e:
+            cli_main(args)
+        assert e.value.code == 0, capsys.readouterr().err
+
+    path, _, _ = _setup_config(tmp_path, "hydra_dotted")
+    monkeypatch.chdir(tmp_path)
+    main(["run", str(path), "--dry-run", "--trials", "4"])
+    shown = capsys.readouterr().out
+    assert "optimizer.config.learning_rate=0.001" in shown and "model.depth=2" in shown
+    assert "model={" not in shown and "optimizer={" not in shown
+    url = f"sqlite:///{tmp_path / 'hs.db'}"
+    main(["run", str(path), "--store", url, "--executor", "local", "--quiet", "--trials", "3"])
+    records = _records(tmp_path)
+    assert len(records) == 3
+    for rec in records:
+        assert [a.split("=")[0] for a in rec["argv"]] == [
+            "model.depth",
+            "optimizer.config.learning_rate",
+            "trainer.max_epochs",
+        ]
+
+
+def test_two_display_names_deriving_one_study_name_meet_the_resume_check(tmp_path, capsys):
+    from hypersweep.cli import main as cli_main
+    from hypersweep.errors import ResumeConflictError
+
+    shutil.copy(DATA / "record.py", tmp_path / "train.py")
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    base = "program: train.py\nmethod: grid\nparameters:\n  lr: {values: [%s]}\n"
+    a.write_text("name: First Sweep\n" + base % "0.1")
+    b.write_text("name: First/Sweep\n" + base % "0.2")
+    with pytest.raises(SystemExit) as e:
+        cli_main(["validate", str(b)])
+    shown = capsys.readouterr()
+    assert e.value.code == 0, shown
+    assert "First-Sweep" in shown.out + shown.err and "--name" in shown.out + shown.err
+    url = f"sqlite:///{tmp_path / 'hs.db'}"
+    assert run_sweep(a, store=url, executor="local").study.name == "First-Sweep"
+    with pytest.raises(ResumeConflictError) as conflict:
+        run_sweep(b, store=url, executor="local")
+    assert "First-Sweep" in str(conflict.value) and "--name" in str(conflict.value)
+    assert run_sweep(b, store=url, executor="local", name="First-Sweep-2").status is StudyStatus.FINISHED

@@ -68,12 +68,32 @@ def test_template_dotted_names_and_inactive():
         ),
         (
             "${args_no_equals}",
-            ["--lr", "0.1", "--flag", "True", "--off", "False", "--net", "[32, 32]", "--optimizer", "{'name': 'adam', 'beta': 0.9}"],  # fmt: skip
+            [
+                "--lr",
+                "0.1",
+                "--flag",
+                "True",
+                "--off",
+                "False",
+                "--net",
+                "[32, 32]",
+                "--optimizer",
+                "{'name': 'adam', 'beta': 0.9}",
+            ],  # fmt: skip
         ),
-        ("${args_append_hydra}", ["+lr=0.1", "+flag=True", "+off=False", "+net=[32, 32]", "+optimizer={'name': 'adam', 'beta': 0.9}"]),  # fmt: skip
+        (
+            "${args_append_hydra}",
+            [
+                "+lr=0.1",
+                "+flag=True",
+                "+off=False",
+                "+net=[32, 32]",
+                "+optimizer={'name': 'adam', 'beta': 0.9}",
+            ],
+        ),  # fmt: skip
         ("${args_json_file}", ["/tmp/args.json"]),
         ("${envvar:MY_VAR}", ["hello"]),
-        ("${envvar:UNSET_VAR}", []),
+        ("${envvar:UNSET_VAR}", ["UNSET_VAR"]),  # W&B's agent leaves the name when the variable is unset
         ("${unknown}", []),
     ],
 )
@@ -123,6 +143,17 @@ def test_dotted_names_are_never_folded():
         ("${args_json}", ['{"model.depth": 2, "model.lr": 0.1}']),
     ]:
         assert argv([macro], flat) == want, macro
+
+
+def test_envvar_anywhere_in_an_item_as_wandb():
+    env = {"DATA_DIR": "/data", "ODD": "{x}"}
+    # W&B items are stored brace-escaped (the spec escapes them); native items write ${{envvar:...}} alike
+    out = argv(
+        ["--data=${{envvar:DATA_DIR}}/train", "${{envvar:NOPE}}", "${envvar:ODD}", "{lr}"], environ=env
+    )
+    assert out == ["--data=/data/train", "NOPE", "{x}", "0.1"]
+    # only the template is read: a param value cannot pull in the environment
+    assert argv(["--x={v}"], {"v": "${envvar:DATA_DIR}"}, environ=env) == ["--x=${envvar:DATA_DIR}"]
 
 
 def test_environ_defaults_to_os(monkeypatch):

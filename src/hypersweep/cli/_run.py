@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 from rich.table import Table
 
@@ -82,6 +84,8 @@ def run(
         )
         for i, point in enumerate(plan["points"]):
             out.print(f"  {i:>4}  " + ", ".join(f"{k}={fmt_value(v)}" for k, v in point.items()))
+            if plan.get("argv"):
+                out.print("        argv: " + shlex.join(plan["argv"][i]), markup=False)
         return
     run_with_progress(
         quiet,

@@ -5,7 +5,7 @@ with every violation (YAML path, line, column, a fix). ``grid_points``/``grid_si
 ``build_argv`` expands command templates and W&B macros, ``json_schema`` describes the native format.
 """
 
-from hypersweep.spec._command import args_json, build_argv, trial_config
+from hypersweep.spec._command import MACROS, args_json, build_argv, trial_config
 from hypersweep.spec._grid import grid_points, grid_size
 from hypersweep.spec._load import load_spec, parse_spec
 from hypersweep.spec._model import (
@@ -21,6 +21,7 @@ from hypersweep.spec._schema import json_schema
 from hypersweep.spec._space import Param, active_only, flatten, is_active, nest, nest_params
 
 __all__ = [
+    "MACROS",
     "Budget",
     "EarlyStopping",
     "Objective",

@@ -18,7 +18,15 @@ from typing import Any
 
 from hypersweep.spec._space import Param, nest_params
 
-__all__ = ["MACROS", "args_json", "build_argv", "trial_config", "escape_braces", "macro_of", "template_fields"]
+__all__ = [
+    "MACROS",
+    "args_json",
+    "build_argv",
+    "trial_config",
+    "escape_braces",
+    "macro_of",
+    "template_fields",
+]
 
 MACROS = (
     "env",
@@ -34,6 +42,10 @@ MACROS = (
     "args_override_hydra",
 )
 _MACRO_RE = re.compile(r"^\$\{([^{}]*)\}$")
+# W&B's agent replaces ${envvar:NAME} anywhere in a command item, before the macros, with the variable's
+# value, or NAME itself when it is unset (create_sweep_command). A W&B item is stored brace-escaped.
+_ENVVAR_RE = re.compile(r"\$\{envvar:([A-Z0-9_]*)\}")
+_ENVVAR_ESCAPED_RE = re.compile(r"\$\{\{envvar:([A-Z0-9_]*)\}\}")
 
 
 def macro_of(item: str) -> str | None:
@@ -117,8 +129,9 @@ def build_argv(
     W&B's agent passes them (see docs/wandb.md). Give ``config`` (the payload's config) or ``space`` (the
     spec's parameters: a nested ``parameters:`` block becomes one key holding a dict, a flat name keeps its
     dots); with neither, ``params`` is used as it is: names are never folded on a dot.
-    ``${env}`` expands to nothing (argv is exec'd directly), ``${envvar:NAME}`` to ``environ[NAME]``
-    (``os.environ`` when ``environ`` is None; left out when unset), unknown macros to nothing.
+    ``${env}`` expands to nothing (argv is exec'd directly); ``${envvar:NAME}``, anywhere in an item, to
+    ``environ[NAME]`` (``os.environ`` when ``environ`` is None), or to ``NAME`` when unset, as W&B's agent
+    does; unknown macros to nothing.
     """
     if config is None:
         config = nest_params(space, params) if space is not None else dict(params)
@@ -126,6 +139,9 @@ def build_argv(
     env = os.environ if environ is None else environ
     argv: list[str] = []
     for item in template:
+        # on the template only, never on rendered values: a param value cannot read the environment
+        item = _ENVVAR_RE.sub(lambda m: _env_text(env, m.group(1)), item)
+        item = _ENVVAR_ESCAPED_RE.sub(lambda m: _env_text(env, m.group(1)), item)
         macro = macro_of(item)
         if macro is None:
             rendered = _render(item, flat)
@@ -134,6 +150,10 @@ def build_argv(
             continue
         argv.extend(_expand(macro, config, program, interpreter, args_json_file, env))
     return argv
+
+
+def _env_text(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, name).replace("{", "{{").replace("}", "}}")
 
 
 def trial_config(space: Sequence[Param], params: Mapping[str, Any], *, wandb: bool) -> dict[str, Any]:
@@ -208,7 +228,4 @@ def _expand(
         return [args_json(config)]
     if macro == "args_json_file":
         return [args_json_file] if args_json_file else []
-    if macro.startswith("envvar:"):
-        value = env.get(macro[len("envvar:") :])
-        return [value] if value is not None else []
-    return []  # unknown macro: W&B expands it to nothing (the spec warned at load time)
+    return []  # ${envvar:name} that W&B's pattern ([A-Z0-9_]*) does not take, and unknown macros  # unknown macro: W&B expands it to nothing (the spec warned at load time)

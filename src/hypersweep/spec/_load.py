@@ -19,7 +19,13 @@ from hypersweep.spec._grid import grid_size, grid_values, not_griddable_reason
 from hypersweep.spec._model import SweepSpec
 from hypersweep.spec._native import NATIVE_TOP_KEYS, freeze, parse_native
 from hypersweep.spec._space import Param, flatten, is_active
-from hypersweep.spec._wandb import WANDB_TOP_KEYS, is_study_name, parse_wandb, program_problem, study_name_from
+from hypersweep.spec._wandb import (
+    WANDB_TOP_KEYS,
+    is_study_name,
+    parse_wandb,
+    program_problem,
+    study_name_from,
+)
 from hypersweep.spec._yaml import Path, load_yaml, parse_scalar
 
 __all__ = ["load_spec", "parse_spec"]
@@ -375,9 +381,13 @@ def _check_files(r: Report, trial: Any, wd: str, command_path: Path, block: str)
         problem = _module_problem(module, wd, func)
         if problem:
             r.error((*tpath, "function"), problem)
-    if trial.program is not None and trial.command is not None and "${program}" in trial.command:
-        if problem := program_problem(trial.program, wd, trial.command):
-            r.error(("program",), problem)
+    if (
+        trial.program is not None
+        and trial.command is not None
+        and "${program}" in trial.command
+        and (problem := program_problem(trial.program, wd, trial.command))
+    ):
+        r.error(("program",), problem)
     if trial.command is None or trial.function is not None:
         return
     items = [c for c in trial.command if c != "${env}"]
