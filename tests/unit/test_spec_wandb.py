@@ -337,3 +337,19 @@ def test_trial_config_keeps_flat_dotted_names_and_nests_blocks():
         ("opt", {"lr": 0.1}),
         ("b", 1),
     ]
+
+
+def test_real_world_duplicate_keys_are_refused_with_their_line():
+    """W&B (PyYAML) silently keeps the last `lr`; hypersweep refuses the file and names the line."""
+    text = (DATA / "wandb" / "refused" / "duplicate_keys.yaml").read_text()
+    with pytest.raises(SpecError) as e:
+        parse_spec(text, check_files=False)
+    assert "duplicate key 'lr'" in str(e.value) and ":9:" in str(e.value)
+
+
+@pytest.mark.parametrize("path", sorted((DATA / "wandb" / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_real_world_configs_validate(path):
+    s = parse_spec(path.read_text(), check_files=False)
+    assert s.format == "wandb"
+    if path.stem == "yaml11_floats":  # 1e-5 is a float here, a string to W&B
+        assert s.param("learning_rate").values == (1e-5, 3e-4) and s.param("weight_decay").value == 0.01
