@@ -99,6 +99,8 @@ def run(
         )
         for i, point in enumerate(plan["points"]):
             out.print(f"  {i:>4}  " + ", ".join(f"{k}={fmt_value(v)}" for k, v in point.items()))
+            if plan.get("argv"):
+                out.print("        argv: " + shlex.join(plan["argv"][i]), markup=False)
         return
     if with_ui:
         from hypersweep.cli._ui import serve_beside

@@ -34,7 +34,7 @@ from hypersweep.records import (
     TrialRecord,
     TrialState,
 )
-from hypersweep.spec import nest_params
+from hypersweep.spec import trial_config
 from hypersweep.store import Store
 from hypersweep.strategies import HistoryTrial, Strategy, Suggestion, params_key, trial_seed
 from hypersweep.trial import TrialPayload, TrialRunResult
@@ -680,7 +680,7 @@ def build_payload(
         study=study.name,
         number=rec.number,
         params=dict(rec.params),
-        nested_params=nest_params(spec.parameters, rec.params),
+        nested_params=trial_config(spec.parameters, rec.params, wandb=spec.format == "wandb"),
         seed=rec.seed,
         workdir=study.workdir,
         objective=spec.objective.metric if spec.objective is not None else None,

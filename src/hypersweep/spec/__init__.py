@@ -7,7 +7,7 @@ with every violation (YAML path, line, column, a fix). ``grid_points``/``grid_si
 """
 
 from hypersweep.spec._check import MAX_SEED, MAX_TRIALS
-from hypersweep.spec._command import build_argv
+from hypersweep.spec._command import MACROS, args_json, build_argv, trial_config
 from hypersweep.spec._grid import MAX_GRID_POINTS, grid_points, grid_size
 from hypersweep.spec._load import load_spec, parse_spec
 from hypersweep.spec._model import (
@@ -24,6 +24,7 @@ from hypersweep.spec._space import Param, active_only, flatten, is_active, nest,
 from hypersweep.spec._yaml import MAX_NODES
 
 __all__ = [
+    "MACROS",
     "MAX_GRID_POINTS",
     "MAX_NODES",
     "MAX_SEED",
@@ -37,6 +38,7 @@ __all__ = [
     "SweepSpec",
     "TrialConfig",
     "active_only",
+    "args_json",
     "build_argv",
     "flatten",
     "grid_points",
@@ -47,4 +49,5 @@ __all__ = [
     "nest",
     "nest_params",
     "parse_spec",
+    "trial_config",
 ]

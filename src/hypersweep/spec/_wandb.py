@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
+import shutil
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from hypersweep.records import Direction
@@ -34,9 +37,13 @@ from hypersweep.spec._yaml import Path
 
 __all__ = [
     "DISTRIBUTIONS",
+    "STUDY_NAME_BAD",
+    "is_study_name",
+    "study_name_from",
     "HYPERSWEEP_BLOCK_KEYS",
     "WANDB_TOP_KEYS",
     "infer_distribution",
+    "program_problem",
     "parse_wandb",
     "wandb_param",
 ]
@@ -98,6 +105,45 @@ DISTRIBUTIONS: dict[str, dict[str, tuple[Any, str]]] = {
 _LEGACY = {"log_uniform": "log_uniform_values", "q_log_uniform": "q_log_uniform_values", "inv_log_uniform": "inv_log_uniform_values"}  # fmt: skip
 _DIST_HINTS = {"loguniform": "log_uniform_values", "choice": "categorical", "randint": "int_uniform", "lognormal": "log_normal"}  # fmt: skip
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# characters a study name may not hold (the native format refuses them; a W&B display name may hold them)
+STUDY_NAME_BAD = re.compile(r"[\s*?\[\]/\\]")
+STUDY_NAME_MAX = 200
+
+
+def is_study_name(name: str) -> bool:
+    return bool(name.strip()) and not STUDY_NAME_BAD.search(name) and len(name) <= STUDY_NAME_MAX
+
+
+def study_name_from(display: str) -> str:
+    """The study name for a W&B display name: the name itself when it is a valid study name (so existing
+    studies keep resuming); otherwise each refused character becomes ``-``, runs of ``-`` collapse to one
+    and the ends are stripped (``First Sweep`` -> ``First-Sweep``). Empty when nothing is left."""
+    if is_study_name(display):
+        return display
+    name = re.sub(r"-{2,}", "-", STUDY_NAME_BAD.sub("-", display)).strip("-")
+    return name[:STUDY_NAME_MAX].strip("-")
+
+
+def program_problem(program: str, wd: str, command: Sequence[str]) -> str | None:
+    """None when W&B's ``program`` is found: a file beside the sweep file or in the current folder, or,
+    when the command runs it without ``${interpreter}``, an executable on PATH (a console script such as
+    ``icu-benchmarks``). Otherwise the error, naming every place tried."""
+    beside, here = os.path.join(wd, program), os.path.abspath(program)
+    if os.path.isfile(beside) or os.path.isfile(here):
+        return None
+    tried = [f"{beside} (beside the sweep file)", f"{here} (the current folder)"]
+    direct = "${interpreter}" not in command
+    if direct:
+        if shutil.which(program) is not None:
+            return None
+        tried.append(f"{program!r} on PATH")
+    hint = (
+        "check the name, or install the package that provides it"
+        if direct
+        else "a command that runs it with ${interpreter} needs a file; an executable on PATH is run "
+        "without ${interpreter} (command: [${env}, ${program}, ${args}])"
+    )
+    return f"program {program!r} not found: tried {', '.join(tried)}; {hint}"
 
 
 def infer_distribution(spec: dict[str, Any]) -> tuple[str | None, str]:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hypersweep.errors import Pruned
-from hypersweep.spec import build_argv
+from hypersweep.spec import args_json, build_argv
 from hypersweep.trial._context import TrialContext, TrialInfo, reset_context, set_context
 from hypersweep.trial._monitor import SystemMonitor
 from hypersweep.trial._result import Channel, TrialRunResult, TrialSpec, error_text, worker_env
@@ -237,9 +237,9 @@ def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
 
     ctx = _context(payload, channel)
     with tempfile.TemporaryDirectory(prefix="hypersweep-trial-") as tmp:
-        args_json = os.path.join(tmp, "args.json")
-        with open(args_json, "w") as f:
-            json.dump({k: {"value": v} for k, v in payload.nested_params.items()}, f)
+        args_file = os.path.join(tmp, "args.json")
+        with open(args_file, "w") as f:
+            f.write(args_json(payload.nested_params))  # what W&B's agent writes: ${args_json}
         env = dict(os.environ)
         env.update(worker_env(payload, artifact_dir=os.path.join(tmp, "artifacts")))
         os.makedirs(env["HYPERSWEEP_ARTIFACT_DIR"], exist_ok=True)
@@ -260,10 +260,11 @@ def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
             _artifacts.restore_into(payload.artifact_root, payload.study, payload.nested_params, ckdir)
         argv = build_argv(
             payload.command or (),
-            payload.nested_params,
+            payload.params,
+            config=payload.nested_params,
             program=payload.program,
             interpreter=sys.executable,
-            args_json_file=args_json,
+            args_json_file=args_file,
             environ=env,
         )
         log = _Tail()
