@@ -186,7 +186,7 @@ class RayExecutor(Executor):
             if taken is None and not ray.is_initialized():
                 start(kwargs)
                 self._started = True
-        except (ConnectionError, ValueError, RuntimeError) as e:
+        except Exception as e:  # Ray raises a bare Exception when its node does not come up in time
             where = address or "a local Ray"
             raise ExecutorError(f"could not start or join Ray at {where}: {e}") from e
         self._tasks: dict[Any, _Task] = {}
