@@ -162,12 +162,6 @@ def take(kwargs: dict[str, Any]) -> bool | None:
     return early.started
 
 
-def forget() -> None:
-    """Drop the record of an early start that no executor took (Ray stays up until shut down)."""
-    with _lock:
-        _early.clear()
-
-
 def start(kwargs: dict[str, Any]) -> None:
     """``ray.init`` now, in this thread."""
     _init(kwargs)
