@@ -225,13 +225,19 @@ def run_sweep(
     address: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     artifact_root: str | None = None,
+    start_early: bool = False,
 ) -> RunResult:
     """Run a sweep file to completion (or resume its study when it exists and nothing that decides what
-    trials compute changed). Returns the study, how the run ended and the top-5 leaderboard."""
+    trials compute changed). Returns the study, how the run ended and the top-5 leaderboard.
+
+    ``start_early``: join or start Ray in the background while the store is opened, so the first trial
+    starts sooner (the CLI does; a run that fails before its first trial leaves that Ray up until the
+    process exits)."""
     spec = path_or_spec if isinstance(path_or_spec, SweepSpec) else load_spec(path_or_spec, overrides)
     study_name = name or spec.name
     url = resolve_store_url(store)
-    _prestart(executor, address, spec, url, artifact_root)  # Ray starts while the store is opened
+    if start_early:  # Ray starts while the store is opened and the study recorded
+        _prestart(executor, address, spec, url, artifact_root)
     with opened(url, create=True) as st:
         st.check_writable()
         try:
