@@ -42,6 +42,17 @@ class Head:
 
 @pytest.fixture(scope="module")
 def head(tmp_path_factory) -> Iterator[Head]:
+    """A head with the dashboard, whose job API ``--detach`` submits to."""
+    yield from _head(tmp_path_factory, dashboard=True)
+
+
+@pytest.fixture(scope="module")
+def plain_head(tmp_path_factory) -> Iterator[Head]:
+    """A head without the dashboard (quicker to start): enough for ``--address``."""
+    yield from _head(tmp_path_factory, dashboard=False)
+
+
+def _head(tmp_path_factory, dashboard: bool) -> Iterator[Head]:
     """A Ray head with every port of its own (another Ray on this machine, the test session's, holds the
     defaults) and its own temp dir, so what it unpacked and logged can be read. The head's environment
     has a PostgreSQL passfile: the cluster side's own means of knowing the store password."""
@@ -86,12 +97,9 @@ def head(tmp_path_factory) -> Iterator[Head]:
             str(port),
             "--temp-dir",
             str(temp_dir),
-            "--dashboard-host",
-            "127.0.0.1",
-            "--dashboard-port",
-            str(dash),
+            *(["--dashboard-host", "127.0.0.1", "--dashboard-port", str(dash)] if dashboard else []),
             "--include-dashboard",
-            "true",
+            "true" if dashboard else "false",
             *extra,
         ],
         env=env,
@@ -131,7 +139,8 @@ def _cli(head: Head, cwd: Path, *args: str, timeout: float = 300) -> subprocess.
 
 
 @pytest.mark.timeout(600)
-def test_run_with_address_ships_the_sweep_folder_without_the_store(head, tmp_path):
+def test_run_with_address_ships_the_sweep_folder_without_the_store(plain_head, tmp_path):
+    head = plain_head
     (tmp_path / "fns.py").write_text("def f(params):\n    return {'loss': params['x'] ** 2}\n")
     (tmp_path / "s.yaml").write_text(
         "name: ship\nobjective: {metric: loss, goal: minimize}\nstrategy: random\nseed: 1\n"
