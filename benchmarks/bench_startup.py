@@ -172,9 +172,11 @@ def _own_head() -> Iterator[tuple[str, dict[str, str]]]:
             time.sleep(0.5)
         yield f"127.0.0.1:{port}", env
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
         try:
+            os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=60)
+        except ProcessLookupError:
+            pass
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         current = Path("/tmp/ray/ray_current_cluster")

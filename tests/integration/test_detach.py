@@ -115,9 +115,11 @@ def _head(tmp_path_factory, dashboard: bool) -> Iterator[Head]:
             time.sleep(0.5)
         yield Head(port, dash, temp_dir, env)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
         try:
+            os.killpg(proc.pid, signal.SIGTERM)  # the head's group: its raylet, GCS and workers
             proc.wait(timeout=60)
+        except ProcessLookupError:  # it ended by itself; nothing of its group is left
+            pass
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         # `ray start` records its cluster for later ray.init() calls: forget the one we stopped
