@@ -122,6 +122,7 @@ def run(
             address=address,
             on_progress=view,
             artifact_root=artifact_root,
+            start_early=True,  # the process ends with the run: Ray may start before the store opens
         ),
     )
 

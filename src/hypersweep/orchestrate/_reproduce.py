@@ -170,7 +170,7 @@ def reproduce(
             points.extend(MetricPoint(n, s, v) for n, s, v in pts)
             return False
 
-        ex = make_executor(executor, address=address, working_dir=study.workdir)
+        ex = make_executor(executor, address=address, working_dir=study.workdir, store_url=st.url_masked)
         outcome: TrialOutcome
         try:
             r = spec.resources

@@ -124,7 +124,14 @@ def _start_engine(
             o = st.get_study(other)
             hist = [HistoryTrial(t) for t in st.get_trials(o.study_id, states=[TrialState.COMPLETE])]
             strategy.warm_start(hist)
-        ex = make_executor(executor, address=address, working_dir=study.workdir)
+        root = _artifact_root(st, spec, study, artifact_root)
+        ex = make_executor(
+            executor,
+            address=address,
+            working_dir=study.workdir,
+            store_url=st.url_masked,  # SQLite: the file (no password); never shipped, nor the root
+            artifact_root=root,
+        )
         try:
             r = spec.resources
             fit = ex.check_resources(
@@ -136,7 +143,6 @@ def _start_engine(
             ahead = 0
             if ex.name == "ray" and n_parallel >= fit:
                 ahead = n_parallel if spec.strategy.name == "tpe" else max(n_parallel, 8)
-            root = _artifact_root(st, spec, study, artifact_root)
             opts = EngineOptions(
                 artifact_root=root,
                 trials=trials,
@@ -182,6 +188,23 @@ def _artifact_root(st: Store, spec: SweepSpec, study: StudyRecord, cli_root: str
     return root
 
 
+def _prestart(executor: str, address: str | None, spec: SweepSpec, url: str, cli_root: str | None) -> None:
+    """Start the executor early, with the arguments ``_start_engine`` will give it for a new study."""
+    import warnings
+
+    from hypersweep.artifacts import default_root
+    from hypersweep.executors import prestart_executor
+    from hypersweep.store import mask_url
+
+    spec_root = (spec.artifacts or {}).get("root") if isinstance(spec.artifacts, Mapping) else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # _start_engine warns, once
+        root, _ = default_root(mask_url(url), spec_root, cli_root, spec_dir=spec.workdir)
+    prestart_executor(
+        executor, address=address, working_dir=spec.workdir, store_url=mask_url(url), artifact_root=root
+    )
+
+
 def _result(st: Store, study: StudyRecord, summary: RunSummary) -> RunResult:
     study = st.get_study_by_id(study.study_id)
     top = leaderboard_rows(st, [study.name], top=5)
@@ -202,12 +225,19 @@ def run_sweep(
     address: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     artifact_root: str | None = None,
+    start_early: bool = False,
 ) -> RunResult:
     """Run a sweep file to completion (or resume its study when it exists and nothing that decides what
-    trials compute changed). Returns the study, how the run ended and the top-5 leaderboard."""
+    trials compute changed). Returns the study, how the run ended and the top-5 leaderboard.
+
+    ``start_early``: join or start Ray in the background while the store is opened, so the first trial
+    starts sooner (the CLI does; a run that fails before its first trial leaves that Ray up until the
+    process exits)."""
     spec = path_or_spec if isinstance(path_or_spec, SweepSpec) else load_spec(path_or_spec, overrides)
     study_name = name or spec.name
     url = resolve_store_url(store)
+    if start_early:  # Ray starts while the store is opened and the study recorded
+        _prestart(executor, address, spec, url, artifact_root)
     with opened(url, create=True) as st:
         st.check_writable()
         try:
