@@ -156,3 +156,25 @@ def test_history_and_summaries_across_store_instances(store_url: str) -> None:
         ids = _finished_with_history(a, s.study_id, 3)
         assert b.get_histories(ids) == {i: a.get_history(i) for i in ids}
         assert b.best_objectives([s.study_id, 987654]) == {s.study_id: 2.0, 987654: None}
+
+
+def test_studies_listing_costs_the_same_for_any_number_of_studies(store: Store) -> None:
+    """``hypersweep studies`` reads every study's counts and best objective in one query each (before:
+    two reads per study, each in its own transaction)."""
+    from hypersweep.query._rows import study_rows
+
+    def cost() -> dict[str, int]:
+        with _counting(store) as counts:
+            rows = study_rows(store)
+        assert len(rows) == len(store.list_studies())
+        return counts
+
+    for k in range(5):
+        s = store.create_study(new_study(f"s{k}"))
+        _finished_with_history(store, s.study_id, 2 + k, steps=1)
+        if k == 1:
+            two = cost()
+    assert cost() == two
+    rows = {r["name"]: r for r in study_rows(store)}
+    assert rows["s4"]["best_objective"] == 4.0 and rows["s4"]["trials_pruned"] == 3
+    assert rows["s0"]["trials_complete"] == 1 and rows["s0"]["best_objective"] == 0.0
