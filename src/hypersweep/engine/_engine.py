@@ -3,7 +3,7 @@
 Depends only on the ``Strategy``, ``Executor`` and ``Store`` interfaces. The driver alone writes: it
 keeps ``parallel`` trials in flight, records results in grouped commits (at most ~100 ms apart) and
 per-step reports at least every second, asks ahead so sampling never idles a worker, and ends as
-CONTRACT.md section 4's table says.
+docs/semantics.md section 4's table says.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def _base_exception_text(e: BaseException) -> str:
 
 class LocalExecutor(Executor):
     """Runs each payload synchronously in ``submit``; crashes are the driver's crashes and per-trial
-    timeouts are not enforced (docs/semantics.md, "The trial side").
+    timeouts are not enforced (docs/semantics.md section 3).
 
     A trial is done when ``submit`` returns, so nothing is ever left running: a Ctrl-C during a trial
     makes it a cancelled task (interrupted) and the ``KeyboardInterrupt`` goes on to the driver; a

@@ -48,7 +48,7 @@ def leaderboard_rows(
     """Ranked trials of one or more studies (names may be globs) as JSON-able rows.
 
     Studies rank together when they share the objective metric. ``where`` is the filter language of
-    CONTRACT.md section 5 (parsed, then bound; never pasted into SQL); a filter on ``state`` reaches
+    docs/semantics.md section 5 (parsed, then bound; never pasted into SQL); a filter on ``state`` reaches
     trials of any state, otherwise complete (and with ``include_pruned`` pruned) trials are listed.
     ``sort`` defaults to the objective in its goal's direction; another key sorts ascending unless
     ``order`` is ``desc``. Missing values sort last.
