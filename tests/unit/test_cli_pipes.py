@@ -34,3 +34,14 @@ def test_a_long_usage_error_is_one_line_in_a_pipe(tmp_path) -> None:  # type: ig
     proc = _cli("leaderboard", "x", "--format", NAME, cwd=str(tmp_path))
     assert proc.returncode == 2
     assert any(NAME in line for line in proc.stderr.splitlines()), proc.stderr
+
+
+def test_a_long_message_on_stdout_is_one_line_in_a_pipe(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "m.py").write_text("def f(params):\n    return 0.0\n")
+    (tmp_path / "s.yaml").write_text(
+        f"name: {NAME[:190]}\nobjective: {{metric: loss, goal: minimize}}\nstrategy: random\n"
+        "budget: {trials: 2}\ntrial: {function: 'm:f'}\nparameters:\n  x: {type: float, low: 0, high: 1}\n"
+    )
+    proc = _cli("validate", str(tmp_path / "s.yaml"), cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert f"{NAME[:190]} (native format) is valid" in proc.stdout.splitlines()
