@@ -34,7 +34,7 @@ __all__ = [
 
 # on a terminal, messages wrap at its width; into a pipe or a file, one message stays one line
 err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160, soft_wrap=not sys.stdout.isatty())
 
 
 def fmt_value(v: Any) -> str:

@@ -3,7 +3,7 @@
 Depends only on the ``Strategy``, ``Executor`` and ``Store`` interfaces. The driver alone writes: it
 keeps ``parallel`` trials in flight, records results in grouped commits (at most ~100 ms apart) and
 per-step reports at least every second, asks ahead so sampling never idles a worker, and ends as
-CONTRACT.md section 4's table says.
+docs/semantics.md section 4's table says.
 """
 
 from __future__ import annotations
@@ -193,13 +193,9 @@ class Engine:
     # -- set-up ----------------------------------------------------------------------------------------
     def _load(self) -> Progress:
         trials = self.store.get_trials(self.study.study_id)
-        need_history = self._sync
-        history = [
-            HistoryTrial(
-                t, self.store.get_history(t.trial_id) if need_history and t.state.is_finished else ()
-            )
-            for t in trials
-        ]
+        finished = [t.trial_id for t in trials if t.state.is_finished] if self._sync else []
+        points = self.store.get_histories(finished) if finished else {}
+        history = [HistoryTrial(t, points.get(t.trial_id, ())) for t in trials]
         self.strategy.load_history(history)
         prog = Progress(study=self.study.name, budget=self.opt.trials)
         rerun_of = {t.retry_of for t in trials if t.retry_of is not None}

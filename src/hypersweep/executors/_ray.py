@@ -1,6 +1,6 @@
 """Ray executor: each trial is a Ray task with its resource request; results come with ``ray.wait``.
 
-Crash policy (ARCHITECTURE.md): a task gets ``max_retries=1`` for system failures (its worker died,
+Crash policy (docs/resume.md, "Faults the driver survives"): a task gets ``max_retries=1`` for system failures (its worker died,
 its node was lost) and no retry for exceptions (trials catch their own exceptions anyway). Reports
 from running trials go to a small hub actor that the driver drains; pruning decisions go back the
 same way and the trial sees them at its next report.

@@ -276,9 +276,8 @@ def write_report(name: str, out: str | os.PathLike[str], *, store: str | None = 
                 f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {shlex.quote(name)})"
             )
         trials = st.get_trials(study.study_id)
-        history = [
-            HistoryTrial(t, tuple(st.get_history(t.trial_id)) if t.state.is_finished else ()) for t in trials
-        ]
+        points = st.get_histories([t.trial_id for t in trials if t.state.is_finished])
+        history = [HistoryTrial(t, tuple(points.get(t.trial_id, ()))) for t in trials]
         rows = leaderboard_rows(st, [_glob_literal(name)], top=TOP)
         best = st.get_trial(study.study_id, rows[0]["number"]) if rows else None
         env = st.get_environment(best.environment_id) if best and best.environment_id is not None else None

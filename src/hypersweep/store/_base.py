@@ -82,6 +82,15 @@ class Store(abc.ABC):
     def study_counts(self, study_id: int) -> dict[TrialState, int]:
         """Number of sweep trials per state (reruns excluded)."""
 
+    @abc.abstractmethod
+    def studies_counts(self, study_ids: Sequence[int]) -> dict[int, dict[TrialState, int]]:
+        """``study_counts`` of several studies, in one read."""
+
+    @abc.abstractmethod
+    def best_objectives(self, study_ids: Sequence[int]) -> dict[int, float | None]:
+        """The best objective of each study's complete sweep trials, in its direction (None: no such
+        trial, or no objective), in one read."""
+
     # -- lease -----------------------------------------------------------------------------------------
     @abc.abstractmethod
     def acquire_lease(self, study_id: int, owner: str, host: str, pid: int, ttl_s: float = 30.0) -> None:
@@ -143,6 +152,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def get_history(self, trial_id: int) -> list[MetricPoint]:
         """Per-step history ordered by name, then step."""
+
+    @abc.abstractmethod
+    def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]:
+        """``get_history`` of several trials (an empty list for a trial without history), in one read."""
 
     @abc.abstractmethod
     def get_environment(self, environment_id: int) -> EnvironmentRecord: ...

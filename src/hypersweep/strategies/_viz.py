@@ -26,6 +26,7 @@ from optuna.trial import TrialState as OptunaState
 
 from hypersweep.records import Direction, TrialState
 from hypersweep.strategies._base import HistoryTrial
+from hypersweep.strategies._optuna import quiet_optuna
 
 __all__ = ["FIGURE_TITLES", "study_figures"]
 
@@ -105,10 +106,11 @@ def _build_study(
     numbered = sorted((h for h in history if h.record.number is not None), key=lambda h: h.record.number or 0)
     shown = [h for h in numbered if h.record.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     dists = _distributions(spec, shown)
-    study = optuna.create_study(
-        direction=(direction or Direction.MINIMIZE).value,
-        sampler=optuna.samplers.RandomSampler(seed=0),  # never samples; create_study wants one
-    )
+    with quiet_optuna():
+        study = optuna.create_study(
+            direction=(direction or Direction.MINIMIZE).value,
+            sampler=optuna.samplers.RandomSampler(seed=0),  # never samples; create_study wants one
+        )
     next_number = 0
     for h in numbered:
         rec, number = h.record, h.record.number or 0

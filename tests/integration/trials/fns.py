@@ -191,3 +191,13 @@ def calls_sys_exit(params: dict) -> dict:
     if params["x"] == 2:
         sys.exit(5)
     return {"loss": float(params["x"])}
+
+
+class Halt(BaseException):
+    """A BaseException that is not an Exception (some libraries raise such to unwind everything)."""
+
+
+def halts_on_one(params: dict) -> dict:
+    if params["x"] == 1:
+        raise Halt("unwinding everything")
+    return {"loss": float(params["x"])}

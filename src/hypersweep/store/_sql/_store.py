@@ -39,7 +39,7 @@ from hypersweep.records import (
 )
 from hypersweep.store._base import Store
 from hypersweep.store._filter import Expr
-from hypersweep.store._sql import _engine
+from hypersweep.store._sql import _engine, _reads
 from hypersweep.store._sql._bulk import NEXT_TRIAL_IDS, bulk_insert, dialect_insert, json_rows
 from hypersweep.store._sql._models import (
     Artifact,
@@ -90,7 +90,7 @@ class SQLStore(Store):
         self.url_masked = surl.masked
         self._engine = _engine.make_engine(surl)
         self._is_pg = not surl.is_sqlite
-        self._env_ids: dict[str, int] = {}
+        self._env_ids: dict[str, int] = {}  # environment hash -> id, of committed rows only
 
     # -- opening ---------------------------------------------------------------------------------------
     @classmethod
@@ -321,16 +321,15 @@ class SQLStore(Store):
             conn.execute(delete(Study).where(Study.id == study_id))
 
     def study_counts(self, study_id: int) -> dict[TrialState, int]:
+        return self.studies_counts([study_id])[study_id]
+
+    def studies_counts(self, study_ids: Sequence[int]) -> dict[int, dict[TrialState, int]]:
         with self._tx() as conn:
-            stmt = (
-                select(Trial.state, func.count())
-                .where(Trial.study_id == study_id, Trial.kind == TrialKind.SWEEP.value)
-                .group_by(Trial.state)
-            )
-            counts = {s: 0 for s in TrialState}
-            for state, n in conn.execute(stmt):
-                counts[TrialState(state)] = n
-            return counts
+            return _reads.state_counts(conn, study_ids)
+
+    def best_objectives(self, study_ids: Sequence[int]) -> dict[int, float | None]:
+        with self._tx() as conn:
+            return _reads.best_objectives(conn, study_ids)
 
     # -- lease -----------------------------------------------------------------------------------------
     def acquire_lease(self, study_id: int, owner: str, host: str, pid: int, ttl_s: float = 30.0) -> None:
@@ -453,6 +452,7 @@ class SQLStore(Store):
         self, conn: Connection, envs: Mapping[str, EnvironmentRecord], now: datetime
     ) -> dict[str, int]:
         wanted = [h for h in envs if h not in self._env_ids]
+        ids = {h: self._env_ids[h] for h in envs if h in self._env_ids}
         if wanted:
             rows = [
                 {
@@ -477,8 +477,8 @@ class SQLStore(Store):
                 dialect_insert(self._is_pg, Environment).on_conflict_do_nothing(index_elements=["hash"]), rows
             )
             found = conn.execute(select(Environment.hash, Environment.id).where(Environment.hash.in_(wanted)))
-            self._env_ids.update({h: i for h, i in found})
-        return {h: self._env_ids[h] for h in envs}
+            ids.update({h: i for h, i in found})
+        return ids
 
     def finish_trials(self, outcomes: Sequence[TrialOutcome]) -> list[int]:
         if not outcomes:
@@ -538,6 +538,7 @@ class SQLStore(Store):
             bulk_insert(conn, self._is_pg, Metric.__table__, _METRIC_COLS, metrics, _METRIC_COLS[:2])
             bulk_insert(conn, self._is_pg, MetricHistory.__table__, _HISTORY_COLS, history, _HISTORY_COLS[:3])
             bulk_insert(conn, self._is_pg, Artifact.__table__, _ARTIFACT_COLS, artifacts)
+        self._env_ids.update(env_ids)  # only now: ids cached before a rollback would dangle on the retry
         return unchanged
 
     def _update_trials(self, conn: Connection, updates: list[dict[str, Any]]) -> None:
@@ -690,13 +691,11 @@ class SQLStore(Store):
         return self._one_trial(Trial.id == trial_id, missing=f"no trial with id {trial_id}")
 
     def get_history(self, trial_id: int) -> list[MetricPoint]:
-        stmt = (
-            select(MetricHistory.name, MetricHistory.step, MetricHistory.value)
-            .where(MetricHistory.trial_id == trial_id)
-            .order_by(MetricHistory.name, MetricHistory.step)
-        )
+        return self.get_histories([trial_id])[trial_id]
+
+    def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]:
         with self._tx() as conn:
-            return [MetricPoint(n, s, v if v is not None else math.nan) for n, s, v in conn.execute(stmt)]
+            return _reads.histories(conn, trial_ids)
 
     def get_environment(self, environment_id: int) -> EnvironmentRecord:
         with self._tx() as conn:
