@@ -53,7 +53,3 @@ class LocalExecutor(Executor):
 
     def cancel(self, key: int) -> None:
         return None
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._done)

@@ -18,6 +18,7 @@ from hypersweep.spec._model import (
     TrialConfig,
 )
 from hypersweep.spec._schema import json_schema
+from hypersweep.spec._sections import add_strategy_name
 from hypersweep.spec._space import Param, active_only, flatten, is_active, nest, nest_params
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "SweepSpec",
     "TrialConfig",
     "active_only",
+    "add_strategy_name",
     "build_argv",
     "flatten",
     "grid_points",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypersweep.spec._sections import EARLY_STOPPING_OPTIONS
+from hypersweep.spec._sections import EARLY_STOPPING_OPTIONS, STRATEGY_OPTIONS
 
 __all__ = ["json_schema"]
 
@@ -92,20 +92,30 @@ def _strategy() -> dict[str, Any]:
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
         },
     }
+    option_types: dict[str, Any] = {"tpe": tpe_opts}
+    with_options = [
+        {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"const": name},
+                **option_types.get(name, {key: {"type": "boolean"} for key in keys}),
+            },
+            "additionalProperties": False,
+        }
+        for name, keys in STRATEGY_OPTIONS.items()
+        if keys
+    ]
+    plain = [name for name, keys in STRATEGY_OPTIONS.items() if not keys]
     return {
         "description": "default: tpe with an objective, random without",
         "anyOf": [
-            {"enum": ["grid", "random", "tpe"]},
+            {"enum": list(STRATEGY_OPTIONS)},
+            *with_options,
             {
                 "type": "object",
                 "required": ["name"],
-                "properties": {"name": {"const": "tpe"}, **tpe_opts},
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "required": ["name"],
-                "properties": {"name": {"enum": ["grid", "random"]}},
+                "properties": {"name": {"enum": plain}},
                 "additionalProperties": False,
             },
         ],
