@@ -118,6 +118,7 @@ class Engine:
         *,
         on_progress: Callable[[Progress], None] | None = None,
         environments: EnvironmentCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.spec = spec
         self.study = study
@@ -134,6 +135,7 @@ class Engine:
         )
         self._sync = getattr(spec.early_stopping, "type", "none") != "none" and self._objective is not None
         self.environments = environments if environments is not None else EnvironmentCache()
+        self._clock = clock  # seconds, monotonic (``hypersweep.testing`` passes a simulated one)
         self.writer = Writer(
             store,
             study,
@@ -141,6 +143,7 @@ class Engine:
             retry_s=options.store_retry_s,
             known=lambda: self.launcher.inflight.keys(),
             on_give_up=lambda: self.launcher.cancel_all(),  # nothing can record them; resume reruns them
+            now=clock(),
         )
         self.launcher = Launcher(
             strategy,
@@ -196,7 +199,8 @@ class Engine:
     def run(self) -> RunSummary:
         prog = self._load()
         self.executor.set_report_handler(self._on_reports, self._sync)
-        start = time.monotonic()
+        clock = self._clock
+        start = clock()
         deadline = start + self.opt.timeout_s if self.opt.timeout_s else math.inf
         last_poll = last_progress = start
         reason: StopReason | None = None
@@ -204,7 +208,7 @@ class Engine:
         writer, launcher = self.writer, self.launcher
         try:
             while True:
-                now = time.monotonic()
+                now = clock()
                 prog.elapsed_s = now - start
                 if reason is None:
                     reason = self._check_stop(prog, now, deadline)
@@ -227,7 +231,7 @@ class Engine:
                         break
                 for res in self.executor.wait(0.05 if writer.outcomes else 0.25):
                     self._handle(res, prog)
-                now = time.monotonic()
+                now = clock()
                 writer.tick(now)
                 if reason is None and now - last_poll >= POLL_STOP_S:
                     last_poll = now
@@ -332,8 +336,8 @@ class Engine:
 
     def _cancel_all(self, prog: Progress) -> None:
         self.launcher.cancel_all()
-        end = time.monotonic() + CANCEL_WAIT_S
-        while self._inflight and time.monotonic() < end:
+        end = self._clock() + CANCEL_WAIT_S
+        while self._inflight and self._clock() < end:
             for res in self.executor.wait(0.2):
                 if isinstance(res, TaskCrashed):
                     res = TaskCrashed(res.key, res.reason, cancelled=True)

@@ -54,6 +54,7 @@ class Writer:
         retry_s: float,
         known: Callable[[], Collection[int]],
         on_give_up: Callable[[], None],
+        now: float,
     ) -> None:
         self.store = store
         self.study = study
@@ -64,7 +65,6 @@ class Writer:
         self.outcomes: list[TrialOutcome] = []
         self.reports: list[tuple[int, MetricPoint]] = []
         self.logs: dict[int, str] = {}  # trial_id -> output not yet written (running trials)
-        now = time.monotonic()
         self._last_flush = self._last_reports = self._last_beat = now
 
     # -- buffering -------------------------------------------------------------------------------------
