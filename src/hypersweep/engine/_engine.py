@@ -1,7 +1,7 @@
 """The sweep loop: ask a strategy -> submit to an executor -> wait -> record in the store -> tell.
 
 Depends only on the ``Strategy``, ``Executor`` and store-role interfaces. The driver alone writes: it
-keeps ``parallel`` trials in flight and ends as ``docs/semantics.md``'s table says. The seams:
+keeps ``parallel`` trials in flight and ends as ``docs/resume.md``'s table says. The seams:
 
 * ``_policy``: when the run ends (pure functions);
 * ``_launcher``: which trials start next and how (reruns, ask-ahead, queueing, chunking), by the
