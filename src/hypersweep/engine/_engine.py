@@ -1,74 +1,46 @@
 """The sweep loop: ask a strategy -> submit to an executor -> wait -> record in the store -> tell.
 
-Depends only on the ``Strategy``, ``Executor`` and ``Store`` interfaces. The driver alone writes: it
-keeps ``parallel`` trials in flight, records results in grouped commits (at most ~100 ms apart) and
-per-step reports at least every second, asks ahead so sampling never idles a worker, and ends as
-docs/semantics.md section 4's table says.
+Depends only on the ``Strategy``, ``Executor`` and store-role interfaces. The driver alone writes: it
+keeps ``parallel`` trials in flight and ends as docs/semantics.md section 4's table says. The seams:
+
+* ``_policy``: when the run ends (pure functions);
+* ``_launcher``: which trials start next and how (reruns, ask-ahead, queueing, chunking), by the
+  strategy's traits;
+* ``_writer``: what goes to the store (buffered outcomes and reports, retries, the lease's heartbeat);
+* ``_environments``: the environments this run's workers reported.
 """
 
 from __future__ import annotations
 
-import collections
-import enum
-import logging
 import math
 import shlex
-import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol
 
-import tenacity
-
-from hypersweep.errors import FailureBudgetExceeded, StoreError, StoreUnavailableError, StudyLockedError
+from hypersweep.engine._environments import EnvironmentCache
+from hypersweep.engine._launcher import InFlight, Launcher
+from hypersweep.engine._policy import FIRST_FAILS, IMMEDIATE, StopReason, check_stop, end_status, idle_reason
+from hypersweep.engine._writer import STORE_RETRY_S, Writer
+from hypersweep.errors import FailureBudgetExceeded
 from hypersweep.executors import Executor, ResourceRequest, TaskCrashed, TaskDone
-from hypersweep.records import (
-    EnvironmentRecord,
-    MetricPoint,
-    NewTrial,
-    StudyRecord,
-    StudyStatus,
-    TrialOutcome,
-    TrialRecord,
-    TrialState,
-)
+from hypersweep.records import MetricPoint, StudyRecord, StudyStatus, TrialOutcome, TrialRecord, TrialState
 from hypersweep.spec import trial_config
-from hypersweep.store import Store
-from hypersweep.strategies import HistoryTrial, Strategy, Suggestion, params_key, trial_seed
+from hypersweep.store import LeaseHolder, TrialWriter
+from hypersweep.strategies import HistoryTrial, Strategy
 from hypersweep.trial import TrialPayload, TrialRunResult
 
 __all__ = ["STORE_RETRY_S", "Engine", "EngineOptions", "Progress", "RunSummary", "StopReason"]
 
-_log = logging.getLogger(__name__)
-_T = TypeVar("_T")
-
-FLUSH_RESULTS_S = 0.1
-FLUSH_REPORTS_S = 1.0
-HEARTBEAT_S = 5.0
 POLL_STOP_S = 1.0
 CANCEL_WAIT_S = 5.0
-FIRST_FAILS = 3
-STORE_RETRY_S = 60.0  # how long the driver retries an unavailable store before it stops
-STORE_BACKOFF_S = (0.1, 5.0)  # first and longest wait between tries (exponential, jittered)
-CHUNK_TARGET_S = 0.02  # short trials share a task until it holds about this much work
-CHUNK_MIN_SAMPLES = 8  # results measured before trials are chunked
+PROGRESS_S = 0.2
 
 
-# Environments by hash, for the whole driver process: a worker sends its full environment only with its
-# first result, and workers (Ray's, or this process for the local executor) outlive one engine.
-ENVIRONMENT_CACHE: dict[str, EnvironmentRecord] = {}
-
-
-class StopReason(str, enum.Enum):
-    BUDGET = "budget reached"
-    EXHAUSTED = "search space exhausted"
-    TARGET = "metric.target reached"
-    TIMEOUT = "timeout"
-    STOPPED = "stopped by `hypersweep stop`"
-    FAILURES = "failure budget exceeded"
-    INTERRUPTED = "interrupted (Ctrl-C)"
+class EngineStore(TrialWriter, LeaseHolder, Protocol):
+    """The store roles the engine uses."""
 
 
 @dataclass(frozen=True)
@@ -86,8 +58,8 @@ class EngineOptions:
     queue_ahead: int = 0
     artifact_root: str | None = None  # where workers store artifacts and checkpoints
     store_retry_s: float = STORE_RETRY_S
-    # very short function trials of a result-blind strategy (grid, random) run up to this many to a task
-    # once their measured duration shows that the executor's per-task cost dominates; 1: never
+    # very short function trials of a result-blind strategy run up to this many to a task once their
+    # measured duration shows that the executor's per-task cost dominates; 1: never
     max_per_task: int = 16
 
 
@@ -131,13 +103,6 @@ class RunSummary:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _InFlight:
-    record: TrialRecord
-    suggestion: Suggestion
-    reports: dict[str, int] = field(default_factory=dict)
-
-
 def _first_line(error: str | None) -> str:
     return (error or "").strip().splitlines()[0] if error else ""
 
@@ -147,12 +112,14 @@ class Engine:
         self,
         spec: Any,
         study: StudyRecord,
-        store: Store,
+        store: EngineStore,
         strategy: Strategy,
         executor: Executor,
         options: EngineOptions,
         *,
         on_progress: Callable[[Progress], None] | None = None,
+        environments: EnvironmentCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.spec = spec
         self.study = study
@@ -164,31 +131,40 @@ class Engine:
         self._objective = spec.objective.metric if spec.objective is not None else None
         self._direction = spec.objective.direction if spec.objective is not None else None
         r = spec.resources
-        self._request = ResourceRequest(
+        request = ResourceRequest(
             cpus=float(r.cpus), gpus=float(r.gpus), accelerator_type=r.accelerator_type, custom=dict(r.custom)
         )
         self._sync = getattr(spec.early_stopping, "type", "none") != "none" and self._objective is not None
-        self._inflight: dict[int, _InFlight] = {}
-        self._ready: collections.deque[Suggestion] = collections.deque()
-        self._reruns: collections.deque[tuple[Mapping[str, Any], int | None]] = collections.deque()
-        self._outcomes: list[TrialOutcome] = []
-        self._reports: list[tuple[int, MetricPoint]] = []
-        self._logs: dict[int, str] = {}  # trial_id -> output not yet written (running trials)
-        self._envs = ENVIRONMENT_CACHE
-        self._attempts: dict[str, int] = {}  # params key -> failed attempts
-        self._run_failures: list[str] = []  # this run's results, in order, "" for a success
-        self._failure_counts: collections.Counter[str] = collections.Counter()
-        self._failed_total = 0
-        self._exhausted = False
-        # chunking short trials (see EngineOptions.max_per_task): recent trial durations, as measured in
-        # the worker
-        self._chunkable = (
-            options.max_per_task > 1
-            and options.queue_ahead > 0
-            and spec.trial.function is not None
-            and strategy.name in ("grid", "random")
+        self.environments = environments if environments is not None else EnvironmentCache()
+        self._clock = clock  # seconds, monotonic (``hypersweep.testing`` passes a simulated one)
+        self.writer = Writer(
+            store,
+            study,
+            lease_owner=options.lease_owner,
+            retry_s=options.store_retry_s,
+            known=lambda: self.launcher.inflight.keys(),
+            on_give_up=lambda: self.launcher.cancel_all(),  # nothing can record them; resume reruns them
+            now=clock(),
         )
-        self._durations: collections.deque[float] = collections.deque(maxlen=CHUNK_MIN_SAMPLES * 4)
+        self.launcher = Launcher(
+            strategy,
+            executor,
+            study_seed=study.seed,
+            parallel=options.parallel,
+            queue_ahead=options.queue_ahead,
+            max_per_task=options.max_per_task,
+            retries=options.retries,
+            retry_failed=options.retry_failed,
+            function_trials=spec.trial.function is not None,
+            request=request,
+            timeout_s=spec.trial.timeout_s,
+            create_trials=self.writer.create_trials,
+            payload=self._payload,
+        )
+        self._inflight = self.launcher.inflight
+        self._first_results: list[str] = []  # this run's first results, "" for a success (bounded)
+        self._failure_counts: dict[str, int] = {}
+        self._failed_total = 0
 
     # -- set-up ----------------------------------------------------------------------------------------
     def _load(self) -> Progress:
@@ -198,11 +174,7 @@ class Engine:
         history = [HistoryTrial(t, points.get(t.trial_id, ())) for t in trials]
         self.strategy.load_history(history)
         prog = Progress(study=self.study.name, budget=self.opt.trials)
-        rerun_of = {t.retry_of for t in trials if t.retry_of is not None}
-        seen = set()
         for t in trials:
-            key = params_key(t.params)
-            seen.add(key)
             if t.state is TrialState.COMPLETE:
                 prog.complete += 1
                 self._track_best(prog, t.objective, t.params, t.number)
@@ -210,20 +182,7 @@ class Engine:
                 prog.pruned += 1
             elif t.state is TrialState.FAILED:
                 self._failed_total += 1
-                self._attempts[key] = self._attempts.get(key, 0) + 1
-        for t in trials:
-            if t.trial_id in rerun_of:
-                continue
-            if (
-                t.state is TrialState.INTERRUPTED
-                or t.state is TrialState.FAILED
-                and (self.opt.retry_failed or self._attempts.get(params_key(t.params), 0) <= self.opt.retries)
-            ):
-                self._reruns.append((t.params, t.trial_id))
-        for params in getattr(self.spec, "enqueue", ()) or ():
-            flat = dict(params)
-            if params_key(flat) not in seen:
-                self._reruns.append((flat, None))
+        self.launcher.load(trials, list(getattr(self.spec, "enqueue", ()) or ()))
         prog.failed = self._failed_total
         prog._finished_at_start = prog.finished
         return prog
@@ -240,58 +199,54 @@ class Engine:
     def run(self) -> RunSummary:
         prog = self._load()
         self.executor.set_report_handler(self._on_reports, self._sync)
-        start = time.monotonic()
+        clock = self._clock
+        start = clock()
         deadline = start + self.opt.timeout_s if self.opt.timeout_s else math.inf
-        last_flush = last_reports = last_beat = last_poll = last_progress = start
+        last_poll = last_progress = start
         reason: StopReason | None = None
         draining = False
+        writer, launcher = self.writer, self.launcher
         try:
             while True:
-                now = time.monotonic()
+                now = clock()
                 prog.elapsed_s = now - start
                 if reason is None:
                     reason = self._check_stop(prog, now, deadline)
-                if reason in (StopReason.TARGET, StopReason.TIMEOUT, StopReason.FAILURES):
+                if reason in IMMEDIATE:
                     break
                 if reason is StopReason.STOPPED and not draining:
                     draining = True
-                    self._cancel_queued()
+                    launcher.cancel_queued()
                 if not draining:
-                    self._launch(prog)
+                    started = launcher.launch(self._remaining(prog))
+                    if started:
+                        prog.running = min(len(self._inflight), self.opt.parallel)
+                        prog.started_this_run += started
                 if not self._inflight:
                     if reason is None:
-                        reason = self._idle_reason(prog)
+                        reason = idle_reason(
+                            prog.finished, self.opt.trials, launcher.exhausted, launcher.reruns_pending
+                        )
                     if reason is not None or draining:
                         break
-                for res in self.executor.wait(0.05 if self._outcomes else 0.25):
+                for res in self.executor.wait(0.05 if writer.outcomes else 0.25):
                     self._handle(res, prog)
-                now = time.monotonic()
-                if self._outcomes and (now - last_flush >= FLUSH_RESULTS_S or len(self._outcomes) >= 256):
-                    self._flush()
-                    last_flush = now
-                if (self._reports or self._logs) and now - last_reports >= FLUSH_REPORTS_S:
-                    self._flush_reports()
-                    last_reports = now
-                if now - last_beat >= HEARTBEAT_S:
-                    last_beat = now
-                    self._heartbeat()
+                now = clock()
+                writer.tick(now)
                 if reason is None and now - last_poll >= POLL_STOP_S:
                     last_poll = now
-                    study = self._store_call(
-                        "polling for stop", lambda: self.store.get_study_by_id(self.study.study_id)
-                    )
-                    if study.stop_requested:
+                    if writer.stop_requested():
                         reason = StopReason.STOPPED
-                if self._on_progress is not None and now - last_progress >= 0.2:
+                if self._on_progress is not None and now - last_progress >= PROGRESS_S:
                     last_progress = now
                     self._on_progress(prog)
         except KeyboardInterrupt:
             self._cancel_all(prog)
-            self._flush()
+            writer.flush()
             raise
-        if reason in (StopReason.TARGET, StopReason.TIMEOUT, StopReason.FAILURES):
+        if reason in IMMEDIATE:
             self._cancel_all(prog)
-        self._flush()
+        writer.flush()
         prog.running = 0
         if self._on_progress is not None:
             self._on_progress(prog)
@@ -302,106 +257,26 @@ class Engine:
             return math.inf
         return self.opt.trials - prog.finished - len(self._inflight)
 
-    def _idle_reason(self, prog: Progress) -> StopReason | None:
-        if self.opt.trials is not None and prog.finished >= self.opt.trials:
-            return StopReason.BUDGET
-        if self._exhausted and not self._reruns:
-            return StopReason.EXHAUSTED
-        return None
-
     def _check_stop(self, prog: Progress, now: float, deadline: float) -> StopReason | None:
-        if now >= deadline:
-            return StopReason.TIMEOUT
-        if self.opt.max_failures is not None and self._failed_total > self.opt.max_failures:
-            return StopReason.FAILURES
-        first = self._run_failures[:FIRST_FAILS]
-        if (
-            self.opt.max_failures is None
-            and len(first) == FIRST_FAILS
-            and all(first)
-            and len(set(first)) == 1
-        ):
-            return StopReason.FAILURES
-        if (
-            self.opt.target is not None
-            and prog.best_value is not None
-            and self._direction is not None
-            and not self._direction.better(self.opt.target, prog.best_value)
-        ):
-            return StopReason.TARGET
-        return None
-
-    def _next_suggestions(self, n: int) -> list[tuple[Suggestion, int | None]]:
-        out: list[tuple[Suggestion, int | None]] = []
-        while self._reruns and len(out) < n:
-            params, retry_of = self._reruns.popleft()
-            out.append((self.strategy.adopt(params), retry_of))
-        while self._ready and len(out) < n:
-            out.append((self._ready.popleft(), None))
-        if len(out) < n and not self._exhausted:
-            got = self.strategy.ask(n - len(out))
-            if len(got) < n - len(out):
-                self._exhausted = True
-            out.extend((s, None) for s in got)
-        return out
-
-    def _per_task(self) -> int:
-        """Trials per executor task: 1, or more once this run's trials prove much shorter than the
-        executor's cost per task (then ``CHUNK_TARGET_S`` worth of them share one)."""
-        if not self._chunkable or len(self._durations) < CHUNK_MIN_SAMPLES:
-            return 1
-        typical = max(statistics.median(self._durations), 1e-4)  # a slow first trial must not decide
-        return max(1, min(self.opt.max_per_task, int(CHUNK_TARGET_S / typical)))
-
-    def _launch(self, prog: Progress) -> None:
-        ahead = self.opt.queue_ahead
-        per_task = self._per_task()
-        free = (self.opt.parallel + ahead) * per_task - len(self._inflight)
-        # with a queue ahead, top it up in batches (one store transaction for several trials) unless a
-        # worker would otherwise wait
-        if (
-            ahead
-            and len(self._inflight) >= self.opt.parallel * per_task
-            and free < max(1, ahead * per_task // 2)
-        ):
-            return
-        n = int(min(free, self._remaining(prog)))
-        if n <= 0:
-            return
-        chosen = self._next_suggestions(n)
-        if not chosen:
-            return
-        news = [
-            NewTrial(params=dict(s.params), seed=trial_seed(self.study.seed, s.params), retry_of=r)
-            for s, r in chosen
-        ]
-        records = self._create_trials(news)
-        for (sugg, _), rec in zip(chosen, records, strict=True):
-            self._inflight[rec.trial_id] = _InFlight(rec, sugg)
-        self.executor.submit_batch(
-            [(rec.trial_id, self._payload(rec)) for rec in records],
-            self._request,
-            self.spec.trial.timeout_s,
-            per_task=per_task,
+        return check_stop(
+            now=now,
+            deadline=deadline,
+            failed_total=self._failed_total,
+            max_failures=self.opt.max_failures,
+            first_results=self._first_results,
+            best=prog.best_value,
+            target=self.opt.target,
+            direction=self._direction,
         )
-        prog.running = min(len(self._inflight), self.opt.parallel)
-        prog.started_this_run += len(records)
-        # ask ahead while the workers run, so sampling never idles a worker
-        want = int(min(self.opt.parallel, max(self._remaining(prog), 0)))
-        # (TPE with one trial at a time asks after each result instead, so it sees every result)
-        adaptive_serial = self.strategy.name == "tpe" and self.opt.parallel == 1
-        if (
-            not self._exhausted
-            and len(self._ready) < min(want, 4)
-            and self.strategy.name != "grid"
-            and not adaptive_serial
-        ):
-            got = self.strategy.ask(min(want, 4) - len(self._ready))
-            self._ready.extend(got)
 
     def _payload(self, rec: TrialRecord) -> TrialPayload:
         return build_payload(
-            self.spec, self.study, rec, sync=self._sync, artifact_root=self.opt.artifact_root
+            self.spec,
+            self.study,
+            rec,
+            sync=self._sync,
+            artifact_root=self.opt.artifact_root,
+            environment_token=self.environments.token,
         )
 
     # -- results ---------------------------------------------------------------------------------------
@@ -410,10 +285,10 @@ class Engine:
         if fl is None:
             return False
         if log:
-            self._logs[key] = self._logs.get(key, "") + log
+            self.writer.add_log(key, log)
         prune = False
         for name, step, value in points:
-            self._reports.append((key, MetricPoint(name, step, value)))
+            self.writer.add_report(key, MetricPoint(name, step, value))
             if name == self._objective and self._sync and self.strategy.report(fl.suggestion, step, value):
                 prune = True
         return prune
@@ -425,8 +300,8 @@ class Engine:
         prog.running = min(len(self._inflight), self.opt.parallel)
         if isinstance(res, TaskDone):
             out = self._outcome(fl, res.value)
-            if self._chunkable and out.started_at is not None and out.finished_at is not None:
-                self._durations.append((out.finished_at - out.started_at).total_seconds())
+            if out.started_at is not None and out.finished_at is not None:
+                self.launcher.measured((out.finished_at - out.started_at).total_seconds())
         else:
             state = TrialState.INTERRUPTED if res.cancelled else TrialState.FAILED
             out = TrialOutcome(
@@ -436,42 +311,33 @@ class Engine:
                 finished_at=datetime.now(UTC),
             )
         self.strategy.tell(fl.suggestion, out.state, out.objective)
-        self._outcomes.append(out)
+        self.writer.add_outcome(out)
         if out.state is TrialState.COMPLETE:
             prog.complete += 1
-            self._run_failures.append("")
+            self._result("")
             self._track_best(prog, out.objective, fl.record.params, fl.record.number)
         elif out.state is TrialState.PRUNED:
             prog.pruned += 1
-            self._run_failures.append("")
+            self._result("")
         elif out.state is TrialState.FAILED:
             self._failed_total += 1
             prog.failed = self._failed_total
             first = _first_line(out.error) or "failed"
-            self._run_failures.append(first)
-            self._failure_counts[first] += 1
-            key = params_key(fl.record.params)
-            self._attempts[key] = self._attempts.get(key, 0) + 1
-            if self._attempts[key] <= self.opt.retries:
-                self._reruns.append((fl.record.params, fl.record.trial_id))
+            self._result(first)
+            self._failure_counts[first] = self._failure_counts.get(first, 0) + 1
+            self.launcher.failed(fl.record)
 
-    def _outcome(self, fl: _InFlight, r: TrialRunResult) -> TrialOutcome:
-        return outcome_from_result(fl.record.trial_id, r, self._envs, self._objective)
+    def _result(self, first_line: str) -> None:
+        if len(self._first_results) < FIRST_FAILS:
+            self._first_results.append(first_line)
 
-    def _cancel_queued(self) -> None:
-        """On `stop`: trials queued ahead in the executor have not started; they are cancelled (and become
-        interrupted, rerun on resume). The executor runs tasks in submission order, so the oldest
-        `parallel` trials are the running ones and finish normally."""
-        if not self.opt.queue_ahead:
-            return
-        for key in list(self._inflight)[self.opt.parallel * self._per_task() :]:
-            self.executor.cancel(key)
+    def _outcome(self, fl: InFlight, r: TrialRunResult) -> TrialOutcome:
+        return outcome_from_result(fl.record.trial_id, r, self.environments, self._objective)
 
     def _cancel_all(self, prog: Progress) -> None:
-        for key in list(self._inflight):
-            self.executor.cancel(key)
-        end = time.monotonic() + CANCEL_WAIT_S
-        while self._inflight and time.monotonic() < end:
+        self.launcher.cancel_all()
+        end = self._clock() + CANCEL_WAIT_S
+        while self._inflight and self._clock() < end:
             for res in self.executor.wait(0.2):
                 if isinstance(res, TaskCrashed):
                     res = TaskCrashed(res.key, res.reason, cancelled=True)
@@ -479,152 +345,16 @@ class Engine:
         now = datetime.now(UTC)
         for key, fl in list(self._inflight.items()):
             self.strategy.tell(fl.suggestion, TrialState.INTERRUPTED, None)
-            self._outcomes.append(TrialOutcome(trial_id=key, state=TrialState.INTERRUPTED, finished_at=now))
+            self.writer.add_outcome(TrialOutcome(trial_id=key, state=TrialState.INTERRUPTED, finished_at=now))
         self._inflight.clear()
         prog.running = 0
-
-    # -- store writes: retried while the store is unavailable ------------------------------------------
-    def _store_call(self, what: str, call: Callable[[], _T], *, check_lease: bool = False) -> _T:
-        """``call()``, retried with exponential backoff while it raises ``StoreUnavailableError`` (a
-        server restarting, a SQLite lock held past the busy timeout), for at most ``store_retry_s``.
-
-        Every store write the loop makes is idempotent or made so by ``call`` (see ``_create_trials``),
-        so a try that committed before its connection dropped is safe to repeat. With ``check_lease``,
-        each retry first renews the lease, so a driver whose lease another took over during the outage
-        stops (``StudyLockedError``) instead of writing. Past the deadline the in-flight trials are
-        cancelled and ``StoreUnavailableError`` ends the run; the study stays resumable.
-        """
-        tries = 0
-        first_failure: list[float] = []
-
-        def attempt() -> _T:
-            nonlocal tries
-            tries += 1
-            if tries > 1 and check_lease:
-                self._renew_lease()
-            return call()
-
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            if not first_failure:
-                first_failure.append(time.monotonic())
-                err = state.outcome.exception() if state.outcome is not None else None
-                _log.warning(
-                    "%s; retrying %s for up to %g s (HYPERSWEEP_STORE_RETRY_S)",
-                    err,
-                    what,
-                    self.opt.store_retry_s,
-                )
-
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(StoreUnavailableError),
-            wait=tenacity.wait_exponential_jitter(initial=STORE_BACKOFF_S[0], max=STORE_BACKOFF_S[1]),
-            stop=tenacity.stop_before_delay(max(self.opt.store_retry_s, 0.0)),
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-        try:
-            result = retrying(attempt)
-        except StoreUnavailableError as e:
-            for key in list(self._inflight):
-                self.executor.cancel(key)  # nothing can record them; resume reruns their params
-            raise StoreUnavailableError(
-                f"{e}\nstudy {self.study.name!r} stopped: the store stayed unavailable while {what} "
-                f"({tries} tries over {self.opt.store_retry_s:g} s, HYPERSWEEP_STORE_RETRY_S); "
-                f"resume it with `hypersweep resume {shlex.quote(self.study.name)}` once the store is back"
-            ) from e
-        if first_failure:
-            _log.warning(
-                "store available again after %.1f s; %s done", time.monotonic() - first_failure[0], what
-            )
-        return result
-
-    def _renew_lease(self) -> None:
-        if self.opt.lease_owner and not self.store.renew_lease(self.study.study_id, self.opt.lease_owner):
-            raise StudyLockedError(
-                f"study {self.study.name!r}: another driver took over the lease; this driver stops"
-            )
-
-    def _heartbeat(self) -> None:
-        self._store_call("renewing the lease", self._renew_lease)
-
-    def _create_trials(self, news: Sequence[NewTrial]) -> list[TrialRecord]:
-        """``create_trials``, safe to retry: a try whose commit reached the database before the connection
-        dropped left the batch in the store, so before trying again we look for it and adopt it."""
-        sent = False
-
-        def attempt() -> list[TrialRecord]:
-            nonlocal sent
-            if sent:
-                found = self._committed_batch(news)
-                if found is not None:
-                    return found
-            sent = True
-            return self.store.create_trials(self.study.study_id, news)
-
-        return self._store_call("creating trials", attempt, check_lease=True)
-
-    def _committed_batch(self, news: Sequence[NewTrial]) -> list[TrialRecord] | None:
-        """The trials an earlier, ambiguous ``create_trials(news)`` committed, or None if it did not.
-
-        This driver holds the lease, so it alone creates sweep trials; a running sweep trial that it
-        neither has in flight nor holds an unwritten outcome for comes from that try (one transaction:
-        all of the batch or none of it)."""
-        known = set(self._inflight) | {o.trial_id for o in self._outcomes}
-        running = self.store.get_trials(self.study.study_id, states=[TrialState.RUNNING], with_metrics=False)
-        orphans = [t for t in running if t.trial_id not in known]
-        if not orphans:
-            return None
-        want = [(params_key(n.params), n.seed, n.retry_of) for n in news]
-        if [(params_key(t.params), t.seed, t.retry_of) for t in orphans] != want:
-            raise StoreError(
-                f"study {self.study.name!r}: the store holds running trials this driver did not start "
-                f"(numbers {', '.join(str(t.number) for t in orphans)}); another process writes to the study"
-            )
-        _log.warning(
-            "trials %s were created before the connection dropped; adopting them", [t.number for t in orphans]
-        )
-        return orphans
-
-    def _flush_reports(self) -> None:
-        if self._reports:
-            reports = list(self._reports)  # kept in memory until written
-            self._store_call(
-                "writing step reports", lambda: self.store.add_reports(reports), check_lease=True
-            )
-            del self._reports[: len(reports)]
-        if self._logs:
-            logs = dict(self._logs)
-            self._store_call("writing trial output", lambda: self.store.append_logs(logs), check_lease=True)
-            for key, text in logs.items():
-                rest = self._logs.get(key, "")[len(text) :]
-                if rest:
-                    self._logs[key] = rest
-                else:
-                    self._logs.pop(key, None)
-
-    def _flush(self) -> None:
-        self._flush_reports()
-        if self._outcomes:
-            outcomes = list(self._outcomes)  # kept in memory until written
-            # an outcome written by a try whose connection then dropped is ignored on the next try
-            self._store_call(
-                "recording results", lambda: self.store.finish_trials(outcomes), check_lease=True
-            )
-            del self._outcomes[: len(outcomes)]
 
     # -- the end ---------------------------------------------------------------------------------------
     def _summary(self, prog: Progress, reason: StopReason) -> RunSummary:
         met = self.opt.trials is not None and prog.finished >= self.opt.trials
-        if (
-            reason in (StopReason.BUDGET, StopReason.TARGET)
-            or (reason is StopReason.EXHAUSTED and met)
-            or reason is StopReason.STOPPED
-            and met
-        ):
-            status = StudyStatus.FINISHED
-        else:
-            status = StudyStatus.INTERRUPTED
-        failures = [f"{n} x {msg}" for msg, n in self._failure_counts.most_common()]
+        status = end_status(reason, prog.finished, self.opt.trials)
+        counts = sorted(self._failure_counts.items(), key=lambda kv: -kv[1])  # stable: first seen first
+        failures = [f"{n} x {msg}" for msg, n in counts]
         summary = RunSummary(self.study.name, reason, status, prog, failures)
         if reason is StopReason.EXHAUSTED and not met and prog.failed:
             summary.notes.append(
@@ -632,10 +362,10 @@ class Engine:
                 f"`hypersweep resume {shlex.quote(self.study.name)} --retry-failed`"
             )
         if reason is StopReason.FAILURES:
-            raise FailureBudgetExceeded(self._failure_message(prog, failures))
+            raise FailureBudgetExceeded(self._failure_message(failures))
         return summary
 
-    def _failure_message(self, prog: Progress, failures: Sequence[str]) -> str:
+    def _failure_message(self, failures: Sequence[str]) -> str:
         if self.opt.max_failures is not None and self._failed_total > self.opt.max_failures:
             head = (
                 f"study {self.study.name!r} stopped: {self._failed_total} failed trials exceed "
@@ -667,7 +397,13 @@ def monitoring_interval(spec: Any) -> float | None:
 
 
 def build_payload(
-    spec: Any, study: StudyRecord, rec: TrialRecord, *, sync: bool, artifact_root: str | None = None
+    spec: Any,
+    study: StudyRecord,
+    rec: TrialRecord,
+    *,
+    sync: bool,
+    artifact_root: str | None = None,
+    environment_token: str = "",
 ) -> TrialPayload:
     """The payload that runs trial ``rec`` of ``study`` (sweep trials and ``reproduce`` reruns alike)."""
     t = spec.trial
@@ -688,19 +424,20 @@ def build_payload(
         sync_reports=sync,
         wandb_capture=getattr(t, "wandb", "off") == "capture" and t.command is not None,
         artifact_root=artifact_root,
+        environment_token=environment_token,
         monitoring_interval_s=monitoring_interval(spec),
     )
 
 
 def outcome_from_result(
-    trial_id: int, r: TrialRunResult, envs: dict[str, EnvironmentRecord], objective_metric: str | None
+    trial_id: int, r: TrialRunResult, envs: EnvironmentCache, objective_metric: str | None
 ) -> TrialOutcome:
-    """A worker's result as the outcome the store records; ``envs`` caches environments by hash (the
-    full record travels only with a worker process's first result)."""
+    """A worker's result as the outcome the store records; ``envs`` holds the run's environments by hash
+    (the full record travels only with a worker process's first result of the run)."""
     state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED}.get(r.state, TrialState.FAILED)
     env = r.environment
     if env is not None:
-        envs[env.hash] = env
+        envs.add(env)
     elif r.environment_hash is not None:
         env = envs.get(r.environment_hash)
     objective = r.metrics.get(objective_metric) if objective_metric else None

@@ -82,9 +82,5 @@ class Executor(abc.ABC):
     def cancel(self, key: int) -> None:
         """Stop a running task; it comes back from ``wait`` as cancelled."""
 
-    @property
-    @abc.abstractmethod
-    def in_flight(self) -> int: ...
-
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release what the executor started."""

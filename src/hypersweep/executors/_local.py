@@ -85,7 +85,3 @@ class LocalExecutor(Executor):
     def cancel(self, key: int) -> None:
         if not any(r.key == key for r in self._done):
             self._done.append(TaskCrashed(key, "cancelled", cancelled=True))
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._done)

@@ -414,10 +414,6 @@ class RayExecutor(Executor):
         except (ValueError, TypeError):  # already finished
             pass
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._by_key)
-
     def close(self) -> None:
         if self._hub is not None:
             try:

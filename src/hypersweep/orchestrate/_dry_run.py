@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hypersweep.orchestrate._budget import budget_trials
-from hypersweep.spec import build_argv, grid_points, load_spec, trial_config
+from hypersweep.spec import build_argv, load_spec, trial_config
 
 __all__ = ["dry_run"]
 
@@ -21,17 +21,19 @@ def dry_run(
     seed: int | None = None,
     limit: int = 20,
 ) -> dict[str, Any]:
-    """What ``run`` would do, without recording anything: grid points or the first suggestions."""
-    from hypersweep.strategies import make_strategy
+    """What ``run`` would do, without recording anything: a finite strategy's points (a grid's) or the
+    first suggestions."""
+    from hypersweep.strategies import strategy_entry
 
     spec = load_spec(path, overrides)
     budget = budget_trials(spec, trials)
-    if spec.strategy.name == "grid":
-        points = grid_points(spec.parameters)
+    entry = strategy_entry(spec.strategy.name)
+    if entry.traits.finite and entry.points is not None:
+        points = entry.points(spec)
         if budget is not None:
             points = points[:budget]
     else:
-        strategy = make_strategy(spec, seed if seed is not None else (spec.seed or 0))
+        strategy = entry.make(spec, seed if seed is not None else (spec.seed or 0))
         strategy.load_history([])
         points = [dict(s.params) for s in strategy.ask(min(limit, budget or limit))]
     points = points[:limit]

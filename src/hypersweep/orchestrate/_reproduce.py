@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hypersweep.engine import ENVIRONMENT_CACHE, build_payload, outcome_from_result
+from hypersweep.engine import EnvironmentCache, build_payload, outcome_from_result
 from hypersweep.errors import UsageError
 from hypersweep.executors import ResourceRequest, TaskCrashed, make_executor
 from hypersweep.provenance import code_file, file_hash, git_info, hash_data, spec_file_hash
@@ -178,7 +178,8 @@ def reproduce(
                 ResourceRequest(float(r.cpus), float(r.gpus), r.accelerator_type, dict(r.custom))
             )
             ex.set_report_handler(on_report, sync=False)
-            payload = build_payload(spec, study, rerun, sync=False)
+            environments = EnvironmentCache()  # this rerun's
+            payload = build_payload(spec, study, rerun, sync=False, environment_token=environments.token)
             ex.submit(
                 rerun.trial_id,
                 payload,
@@ -201,7 +202,7 @@ def reproduce(
                 outcome = outcome_from_result(
                     rerun.trial_id,
                     res.value,
-                    ENVIRONMENT_CACHE,
+                    environments,
                     spec.objective.metric if spec.objective else None,
                 )
             outcome = TrialOutcome(**{**outcome.__dict__, "history": tuple(points) + tuple(outcome.history)})

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypersweep.engine import STORE_RETRY_S, Engine, EngineOptions, Progress, RunSummary
+from hypersweep.engine import (
+    STORE_RETRY_S,
+    Engine,
+    EngineOptions,
+    Progress,
+    RunSummary,
+    queue_ahead,
+)
 from hypersweep.errors import (
     ResumeConflictError,
     SpecError,
@@ -138,11 +145,7 @@ def _start_engine(
                 ResourceRequest(float(r.cpus), float(r.gpus), r.accelerator_type, dict(r.custom))
             )
             n_parallel = max(1, parallel or spec.budget.parallel or fit)
-            # When the cluster itself caps concurrency at `parallel`, queue a few trials ahead in Ray so a
-            # freed slot starts the next trial at once (TPE: one round, so suggestions stay fresh).
-            ahead = 0
-            if ex.name == "ray" and n_parallel >= fit:
-                ahead = n_parallel if spec.strategy.name == "tpe" else max(n_parallel, 8)
+            ahead = queue_ahead(strategy.traits, n_parallel, fit, cluster_queues=ex.name == "ray")
             opts = EngineOptions(
                 artifact_root=root,
                 trials=trials,

@@ -27,7 +27,7 @@ from hypersweep.errors import SpecError, UsageError
 from hypersweep.query._rows import leaderboard_rows
 from hypersweep.records import EnvironmentRecord, StudyRecord, TrialRecord, TrialState, is_system_metric
 from hypersweep.spec import SweepSpec, parse_spec
-from hypersweep.store import Store, opened
+from hypersweep.store import StoreReader, opened
 from hypersweep.strategies import HistoryTrial
 
 __all__ = ["write_report"]
@@ -133,7 +133,7 @@ def _glob_literal(name: str) -> str:
 
 
 # -- sections ------------------------------------------------------------------------------------------
-def _summary(st: Store, study: StudyRecord, counts: Mapping[TrialState, int]) -> str:
+def _summary(st: StoreReader, study: StudyRecord, counts: Mapping[TrialState, int]) -> str:
     objective = (
         f"{study.objective_metric} ({study.direction.value if study.direction else 'minimize'})"
         if study.objective_metric

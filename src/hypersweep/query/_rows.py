@@ -9,7 +9,7 @@ from typing import Any
 from hypersweep.errors import SweepNotFoundError, UsageError
 from hypersweep.records import Direction, StudyRecord, TrialRecord, TrialState
 from hypersweep.spec import flatten
-from hypersweep.store import Store
+from hypersweep.store import StoreReader
 
 __all__ = ["leaderboard_rows", "study_rows", "trial_row"]
 
@@ -36,7 +36,7 @@ def trial_row(study: StudyRecord, t: TrialRecord) -> dict[str, Any]:
 
 
 def leaderboard_rows(
-    st: Store,
+    st: StoreReader,
     names: Sequence[str],
     *,
     top: int | None = 10,
@@ -92,7 +92,7 @@ def leaderboard_rows(
     return [trial_row(by_id[t.study_id], t) for t in rows]
 
 
-def study_rows(st: Store, pattern: str | None = None) -> list[dict[str, Any]]:
+def study_rows(st: StoreReader, pattern: str | None = None) -> list[dict[str, Any]]:
     out = []
     studies = st.list_studies(pattern)
     ids = [s.study_id for s in studies]

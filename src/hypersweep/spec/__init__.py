@@ -20,6 +20,7 @@ from hypersweep.spec._model import (
     TrialConfig,
 )
 from hypersweep.spec._schema import json_schema
+from hypersweep.spec._sections import add_strategy_name
 from hypersweep.spec._space import Param, active_only, flatten, is_active, nest, nest_params
 from hypersweep.spec._yaml import MAX_NODES
 
@@ -38,6 +39,7 @@ __all__ = [
     "SweepSpec",
     "TrialConfig",
     "active_only",
+    "add_strategy_name",
     "args_json",
     "build_argv",
     "flatten",

@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 from hypersweep.spec._check import MAX_SEED, MAX_TRIALS
-from hypersweep.spec._sections import EARLY_STOPPING_OPTIONS
+from hypersweep.spec._sections import EARLY_STOPPING_OPTIONS, STRATEGY_OPTIONS
 
 __all__ = ["json_schema"]
 
@@ -93,20 +93,30 @@ def _strategy() -> dict[str, Any]:
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
         },
     }
+    option_types: dict[str, Any] = {"tpe": tpe_opts}
+    with_options = [
+        {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": {"const": name},
+                **option_types.get(name, {key: {"type": "boolean"} for key in keys}),
+            },
+            "additionalProperties": False,
+        }
+        for name, keys in STRATEGY_OPTIONS.items()
+        if keys
+    ]
+    plain = [name for name, keys in STRATEGY_OPTIONS.items() if not keys]
     return {
         "description": "default: tpe with an objective, random without",
         "anyOf": [
-            {"enum": ["grid", "random", "tpe"]},
+            {"enum": list(STRATEGY_OPTIONS)},
+            *with_options,
             {
                 "type": "object",
                 "required": ["name"],
-                "properties": {"name": {"const": "tpe"}, **tpe_opts},
-                "additionalProperties": False,
-            },
-            {
-                "type": "object",
-                "required": ["name"],
-                "properties": {"name": {"enum": ["grid", "random"]}},
+                "properties": {"name": {"enum": plain}},
                 "additionalProperties": False,
             },
         ],

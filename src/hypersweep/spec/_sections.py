@@ -13,6 +13,7 @@ from hypersweep.spec._yaml import Path
 __all__ = [
     "EARLY_STOPPING_OPTIONS",
     "STRATEGY_OPTIONS",
+    "add_strategy_name",
     "parse_artifacts",
     "parse_budget",
     "parse_early_stopping",
@@ -24,7 +25,8 @@ __all__ = [
     "parse_trial",
 ]
 
-STRATEGIES = ("grid", "random", "tpe")
+# The catalog of strategy names the spec accepts, with the options each takes. A new strategy is added
+# here (or with ``add_strategy_name``) and registered in ``hypersweep.strategies``.
 STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
     "grid": (),
     "random": (),
@@ -39,6 +41,14 @@ STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
         "warm_start",
     ),
 }
+
+
+def add_strategy_name(name: str, options: tuple[str, ...] = ()) -> None:
+    """Accept ``strategy: name`` in sweep files, with boolean ``options`` (a plug-in strategy's catalog
+    entry; it is made by the strategy registered under that name in ``hypersweep.strategies``)."""
+    STRATEGY_OPTIONS[name] = tuple(options)
+
+
 EARLY_STOPPING_OPTIONS: dict[str, tuple[str, ...]] = {
     "none": (),
     "median": ("warmup_steps", "startup_trials"),
@@ -90,7 +100,7 @@ def parse_strategy(r: Report, raw: Any, path: Path, has_objective: bool) -> Stra
     if name == "bayes":
         r.error(name_path, "unknown strategy 'bayes' (did you mean 'tpe'? W&B's bayes runs as tpe)")
         return StrategyConfig("random", {})
-    checked = r.string(name, name_path, choices=STRATEGIES)
+    checked = r.string(name, name_path, choices=tuple(STRATEGY_OPTIONS))
     if checked is None:
         return StrategyConfig("random", {})
     allowed = STRATEGY_OPTIONS[checked]

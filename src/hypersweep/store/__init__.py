@@ -6,14 +6,17 @@ only home) when a store is opened.
 
 from __future__ import annotations
 
-from hypersweep.store._base import Store
+from hypersweep.store._base import LeaseHolder, Store, StoreReader, TrialWriter
 from hypersweep.store._filter import parse_filter
 from hypersweep.store._open import DEFAULT_STORE, open_store, opened, resolve_store_url, upgrade_store
 from hypersweep.store._url import mask_url
 
 __all__ = [
     "DEFAULT_STORE",
+    "LeaseHolder",
     "Store",
+    "StoreReader",
+    "TrialWriter",
     "mask_url",
     "open_store",
     "opened",

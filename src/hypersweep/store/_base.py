@@ -17,13 +17,17 @@ Contract (every implementation passes ``tests/store/``):
   the lease expired (heartbeat older than ``ttl_s`` by the database's clock), or when it is already
   ours; otherwise it raises ``StudyLockedError`` naming the holder's host and pid.
 * Errors surface as the ``StoreError`` tree, never as driver exceptions.
+
+Callers depend on the role they use, not on the whole interface: :class:`TrialWriter` (the engine's
+writer), :class:`LeaseHolder` (whoever drives a study), :class:`StoreReader` (the read side, ``query``).
+``Store`` implements them all.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from hypersweep.records import (
     ArtifactRecord,
@@ -41,7 +45,73 @@ from hypersweep.records import (
 )
 from hypersweep.store._filter import Expr
 
-__all__ = ["Store"]
+__all__ = ["LeaseHolder", "Store", "StoreReader", "TrialWriter"]
+
+
+class StoreReader(Protocol):
+    """The read side: studies, trials, histories, environments, artifacts, the leaderboard."""
+
+    url_masked: str
+
+    def get_study(self, name: str) -> StudyRecord: ...
+    def get_study_by_id(self, study_id: int) -> StudyRecord: ...
+    def list_studies(self, pattern: str | None = None) -> list[StudyRecord]: ...
+    def study_counts(self, study_id: int) -> dict[TrialState, int]: ...
+    def studies_counts(self, study_ids: Sequence[int]) -> dict[int, dict[TrialState, int]]: ...
+    def best_objectives(self, study_ids: Sequence[int]) -> dict[int, float | None]: ...
+    def get_lease(self, study_id: int, ttl_s: float = 30.0) -> LeaseInfo | None: ...
+    def get_trials(
+        self,
+        study_id: int,
+        states: Sequence[TrialState] | None = None,
+        include_reruns: bool = False,
+        with_metrics: bool = True,
+    ) -> list[TrialRecord]: ...
+    def get_trial(self, study_id: int, number: int) -> TrialRecord: ...
+    def get_trial_by_id(self, trial_id: int) -> TrialRecord: ...
+    def get_history(self, trial_id: int) -> list[MetricPoint]: ...
+    def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]: ...
+    def get_environment(self, environment_id: int) -> EnvironmentRecord: ...
+    def get_artifacts(self, trial_id: int) -> list[ArtifactRecord]: ...
+    def top_trials(
+        self,
+        study_ids: Sequence[int],
+        *,
+        metric: str | None = None,
+        direction: Direction | None = None,
+        limit: int | None = None,
+        states: Sequence[TrialState] | None = (TrialState.COMPLETE,),
+        where: Expr | None = None,
+        sort: str | None = None,
+    ) -> list[TrialRecord]: ...
+
+
+class TrialWriter(Protocol):
+    """What the engine uses while it drives a study: load the history, create trials, record outcomes,
+    step reports and output, poll for ``stop``."""
+
+    def get_study_by_id(self, study_id: int) -> StudyRecord: ...
+    def get_trials(
+        self,
+        study_id: int,
+        states: Sequence[TrialState] | None = None,
+        include_reruns: bool = False,
+        with_metrics: bool = True,
+    ) -> list[TrialRecord]: ...
+    def get_history(self, trial_id: int) -> list[MetricPoint]: ...
+    def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]: ...
+    def create_trials(self, study_id: int, trials: Sequence[NewTrial]) -> list[TrialRecord]: ...
+    def finish_trials(self, outcomes: Sequence[TrialOutcome]) -> list[int]: ...
+    def add_reports(self, reports: Iterable[tuple[int, MetricPoint]]) -> None: ...
+    def append_logs(self, logs: Mapping[int, str], cap: int = 64 * 1024) -> None: ...
+
+
+class LeaseHolder(Protocol):
+    """The study's lease: one live driver per study."""
+
+    def acquire_lease(self, study_id: int, owner: str, host: str, pid: int, ttl_s: float = 30.0) -> None: ...
+    def renew_lease(self, study_id: int, owner: str) -> bool: ...
+    def release_lease(self, study_id: int, owner: str, status: StudyStatus) -> None: ...
 
 
 class Store(abc.ABC):

@@ -1,7 +1,8 @@
 """What to try next: grid, random and TPE behind one ``Strategy`` interface.
 
-The implementations (and Optuna) are imported when a strategy is made, so importing this package stays
-cheap for the CLI and the engine's types.
+Each strategy is registered with its traits (``register_strategy``); the implementations (and Optuna)
+are imported when a strategy is made, so importing this package stays cheap for the CLI and the
+engine's types.
 """
 
 from __future__ import annotations
@@ -9,7 +10,21 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from hypersweep.strategies._base import HistoryTrial, Strategy, Suggestion, params_key, trial_seed
+from hypersweep.strategies._base import (
+    HistoryTrial,
+    Strategy,
+    StrategyTraits,
+    Suggestion,
+    params_key,
+    trial_seed,
+)
+from hypersweep.strategies._registry import (
+    StrategyEntry,
+    make_strategy,
+    register_strategy,
+    strategy_entry,
+    strategy_traits,
+)
 
 if TYPE_CHECKING:
     from hypersweep.strategies._grid import GridStrategy
@@ -20,10 +35,15 @@ __all__ = [
     "HistoryTrial",
     "RandomStrategy",
     "Strategy",
+    "StrategyEntry",
+    "StrategyTraits",
     "Suggestion",
     "TPEStrategy",
     "make_strategy",
     "params_key",
+    "register_strategy",
+    "strategy_entry",
+    "strategy_traits",
     "trial_seed",
 ]
 
@@ -32,7 +52,6 @@ _IMPLEMENTATIONS = {
     "RandomStrategy": "hypersweep.strategies._optuna",
     "TPEStrategy": "hypersweep.strategies._optuna",
 }
-_BY_NAME = {"grid": "GridStrategy", "random": "RandomStrategy", "tpe": "TPEStrategy"}
 
 
 def __getattr__(name: str) -> Any:
@@ -40,9 +59,3 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(name)
     return getattr(importlib.import_module(module), name)
-
-
-def make_strategy(spec: Any, study_seed: int) -> Strategy:
-    """The strategy named by ``spec.strategy.name``, seeded from the study seed."""
-    cls = __getattr__(_BY_NAME[spec.strategy.name])
-    return cls(spec, study_seed)  # type: ignore[no-any-return]

@@ -17,7 +17,7 @@ from typing import Any
 
 from hypersweep.records import MetricPoint, TrialRecord, TrialState
 
-__all__ = ["HistoryTrial", "Strategy", "Suggestion", "params_key", "trial_seed"]
+__all__ = ["HistoryTrial", "Strategy", "StrategyTraits", "Suggestion", "params_key", "trial_seed"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,21 @@ def trial_seed(study_seed: int, params: Mapping[str, Any]) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
+@dataclass(frozen=True)
+class StrategyTraits:
+    """What a strategy declares about itself (see ``hypersweep.strategies._registry``); the engine's
+    launcher and the run decide ask-ahead, chunking and the default budget from these, never from names.
+    The defaults are the cautious ones: adaptive, infinite, one objective, no extra."""
+
+    adaptive: bool = True  # learns from results: ask ahead shallowly, never chunk
+    finite: bool = False  # a finite list of points walked once (its size is the default budget)
+    multi_objective: bool = False  # can optimise several objectives
+    extra: str | None = None  # optional-dependency extra it needs
+
+
 class Strategy(abc.ABC):
     name: str
+    traits: StrategyTraits = StrategyTraits()  # set from the registry by ``make_strategy``
 
     @abc.abstractmethod
     def load_history(self, trials: Sequence[HistoryTrial]) -> None:

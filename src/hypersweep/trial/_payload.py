@@ -19,7 +19,9 @@ from hypersweep.trial._runners import run_command, run_function
 
 __all__ = ["TrialPayload"]
 
-_env_sent = False  # per worker process: the full environment travels with the first result only
+# per worker process: the runs (environment tokens) it sent its full environment to; later results of
+# the same run carry the hash only
+_env_sent: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,6 @@ class TrialPayload(TrialSpec):
     """A trial as an executor runs it: ``payload(channel) -> TrialRunResult``."""
 
     def __call__(self, channel: Channel | None) -> TrialRunResult:
-
-        global _env_sent
         started = datetime.now(UTC)
         placement = channel.placement() if channel is not None else {}
         result: TrialRunResult
@@ -50,9 +50,9 @@ class TrialPayload(TrialSpec):
         if self.capture_env:
             env = capture_environment()
             result.environment_hash = env.hash
-            if not _env_sent or channel is None:
+            if self.environment_token not in _env_sent or channel is None:
                 result.environment = env
-                _env_sent = True
+                _env_sent.add(self.environment_token)
         if result.state == "complete":
             _check_objective(self.objective, result)
         return result

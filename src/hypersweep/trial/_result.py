@@ -64,6 +64,9 @@ class TrialSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     sync_reports: bool = False  # a pruner listens: send every report at once
     capture_env: bool = True
+    environment_token: str = (
+        ""  # the driver's run: the full environment goes with a worker's first result of it
+    )
     wandb_capture: bool = False  # command trials import hypersweep's offline `wandb` stand-in
     artifact_root: str | None = None  # fsspec URL or folder for artifacts and checkpoints
     monitoring_interval_s: float | None = 2.0  # system metrics sampling period; None: off
