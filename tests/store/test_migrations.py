@@ -25,6 +25,7 @@ RELEASED_STORES = [
     ("0002", "rev0002.db"),
     ("0003", "rev0003.db"),
     ("0004", "rev0004.db"),
+    ("0005", "rev0005.db"),
 ]
 
 
@@ -149,3 +150,47 @@ def test_upgrade_from_0003_backfills_values_directions_and_cursor(tmp_path: Path
         (new,) = store.create_trials(study.study_id, [NewTrial(params={"C": 2.0}, seed=3)])
         changed, after = store.trials_changed_since(study.study_id, cursor)
         assert [t.trial_id for t in changed] == [new.trial_id] and after > cursor
+
+
+def test_upgrade_from_0004_widens_history_steps(store_url: str) -> None:
+    """0005: a step past 2**31 (PostgreSQL's INTEGER) is stored after the upgrade; on SQLite the table is
+    the same before and after."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, inspect
+
+    from hypersweep.records import MetricPoint
+
+    from .conftest import new_study
+
+    with open_store(store_url, create=True) as store:
+        sid = store.create_study(new_study()).study_id
+        (trial,) = store.create_trials(sid, [NewTrial(params={"C": 1.0}, seed=1)])
+        store.add_reports([(trial.trial_id, MetricPoint("loss", 7, 0.5))])
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_engine.MIGRATIONS_DIR))
+    cfg.set_main_option(
+        "sqlalchemy.url", _sa_url(store_url).render_as_string(hide_password=False).replace("%", "%%")
+    )
+
+    def step_type() -> str:
+        engine = create_engine(_sa_url(store_url))
+        try:
+            cols = {c["name"]: c["type"] for c in inspect(engine).get_columns("metric_history")}
+            return str(cols["step"]).upper()
+        finally:
+            engine.dispose()
+
+    command.downgrade(cfg, "0004")
+    before = step_type()
+    assert upgrade_store(store_url) == ("0004", _engine.HEAD_REVISION)
+    after = step_type()
+    assert (before, after) == (
+        ("INTEGER", "INTEGER") if store_url.startswith("sqlite") else ("INTEGER", "BIGINT")
+    )
+    with open_store(store_url) as store:
+        store.add_reports([(trial.trial_id, MetricPoint("loss", 3_000_000_000, 0.25))])
+        assert [(p.step, p.value) for p in store.get_history(trial.trial_id)] == [
+            (7, 0.5),
+            (3_000_000_000, 0.25),
+        ]

@@ -219,7 +219,8 @@ class MetricHistory(Base):
 
     trial_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # references trials.id (0003)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
-    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # revision 0005: BIGINT on PostgreSQL; SQLite's INTEGER is 64-bit already
+    step: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)
 
 
