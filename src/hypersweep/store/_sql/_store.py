@@ -110,7 +110,15 @@ class SQLStore(Store):
                     f"store {surl.masked}: no database file at {surl.sqlite_path}"
                     " (commands that only read never create one)"
                 )
-            surl.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            _engine.check_sqlite_writable(surl, "write to it")
+            if surl.sqlite_path is not None:
+                try:
+                    surl.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise StoreUnavailableError(f"store {surl.masked}: cannot create its folder: {e}") from e
+        else:
+            surl = _engine.for_reading(surl)  # a read-only file, folder or mount: read it as such
         store = cls(surl)
         try:
             _engine.ensure_schema(store._engine, surl, create=create or surl.is_memory)
@@ -124,6 +132,7 @@ class SQLStore(Store):
         surl = _engine.parse_store_url(url)
         if surl.sqlite_path is not None and not surl.sqlite_path.exists():
             raise StoreUnavailableError(f"store {surl.masked}: no database file at {surl.sqlite_path}")
+        _engine.check_sqlite_writable(surl, "upgrade its schema")
         store = cls(surl)
         try:
             return _engine.upgrade_schema(store._engine, surl)
