@@ -104,12 +104,12 @@ class SQLStore(Store):
     @classmethod
     def open(cls, url: str, *, create: bool = False, busy_timeout_s: float | None = None) -> SQLStore:
         surl = _engine.parse_store_url(url, busy_timeout_s)
-        if surl.sqlite_path is not None and not surl.sqlite_path.exists():
-            if not create or surl.read_only_uri:
-                raise StoreUnavailableError(
-                    f"store {surl.masked}: no database file at {surl.sqlite_path}"
-                    " (commands that only read never create one)"
-                )
+        missing = surl.sqlite_path is not None and not surl.sqlite_path.exists()
+        if missing and (not create or surl.read_only_uri):
+            raise StoreUnavailableError(
+                f"store {surl.masked}: no database file at {surl.sqlite_path}"
+                " (commands that only read never create one)"
+            )
         if create:
             _engine.check_sqlite_writable(surl, "write to it")
             if surl.sqlite_path is not None:
