@@ -671,11 +671,13 @@ class SQLStore(Store):
             return self._records(conn, [row], True)[0]
 
     def get_trial(self, study_id: int, number: int) -> TrialRecord:
-        return self._one_trial(
-            Trial.study_id == study_id,
-            Trial.number == number,
-            missing=f"no trial number {number} in study {study_id}",
-        )
+        try:
+            return self._one_trial(Trial.study_id == study_id, Trial.number == number, missing="")
+        except SweepNotFoundError:
+            name = self.get_study_by_id(study_id).name  # the user's name for it, not the internal id
+            raise SweepNotFoundError(
+                f"no trial number {number} in study {name!r} in {self.url_masked}"
+            ) from None
 
     def get_trial_by_id(self, trial_id: int) -> TrialRecord:
         return self._one_trial(Trial.id == trial_id, missing=f"no trial with id {trial_id}")
@@ -728,7 +730,7 @@ class SQLStore(Store):
     ) -> list[TrialRecord]:
         from hypersweep.store._sql._where import compile_filter, sort_key
 
-        conditions = [compile_filter(where)] if where is not None else []
+        conditions = [compile_filter(where, sqlite=not self._is_pg)] if where is not None else []
         with self._tx() as conn:
             objectives = list(
                 conn.execute(
