@@ -169,8 +169,7 @@ def resume(
 @store_option
 def stop(name: str, store: str | None) -> None:
     """Ask NAME's driver to stop: running trials finish, then it exits (resumable)."""
-    orchestrate.stop_sweep(name, store=store)
-    err.print(f"asked the driver of {name!r} to stop; running trials finish first")
+    err.print(orchestrate.stop_sweep(name, store=store).message)
 
 
 @cli.command()

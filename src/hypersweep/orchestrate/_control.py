@@ -8,13 +8,14 @@ import socket
 import sys
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from hypersweep.errors import UsageError
 from hypersweep.records import StudyRecord
 from hypersweep.spec import load_spec
 from hypersweep.store import Store, opened, resolve_store_url
 
-__all__ = ["detach_sweep", "stop_sweep"]
+__all__ = ["StopOutcome", "detach_sweep", "stop_sweep"]
 
 _PASSWORD_IN_QUERY = re.compile(r"(?i)[?&](?:password|sslpassword)=")
 
@@ -39,11 +40,33 @@ def _refuse_password(url: str) -> None:
         )
 
 
-def stop_sweep(name: str, *, store: str | Store | None = None) -> StudyRecord:
-    """Ask the study's driver to stop starting trials; running ones finish, then it exits."""
+@dataclass(frozen=True)
+class StopOutcome:
+    """What ``stop_sweep`` did: ``asked`` is False when no live driver held the study (nothing was
+    recorded, so a later ``resume`` is not stopped by it); ``message`` says so in words."""
+
+    study: StudyRecord
+    asked: bool
+    message: str
+
+
+def stop_sweep(name: str, *, store: str | Store | None = None) -> StopOutcome:
+    """Ask the study's driver to stop starting trials; running ones finish, then it exits. With no live
+    driver nothing is recorded. The next run that takes the lease clears the request."""
     with opened(store) as st:
         study = st.get_study(name)
-        return st.update_study(study.study_id, stop_requested=True)
+        lease = st.get_lease(study.study_id)
+        if lease is None or lease.expired:
+            return StopOutcome(
+                study, False, f"study {name!r} has no live driver: nothing to stop (nothing recorded)"
+            )
+        study = st.update_study(study.study_id, stop_requested=True)
+        return StopOutcome(
+            study,
+            True,
+            f"asked the driver of {name!r} (pid {lease.pid} on {lease.host}) to stop; "
+            "running trials finish first",
+        )
 
 
 def detach_sweep(

@@ -31,7 +31,7 @@ from hypersweep.errors import (
 from hypersweep.orchestrate._budget import budget_trials
 from hypersweep.provenance import code_file, file_hash, git_info, hash_data
 from hypersweep.query import leaderboard_rows
-from hypersweep.records import NewStudy, StudyRecord, StudyStatus, TrialState
+from hypersweep.records import EndReason, NewStudy, StudyRecord, StudyStatus, TrialState
 from hypersweep.spec import SweepSpec, load_spec, parse_spec
 from hypersweep.store import Store, opened, resolve_store_url
 
@@ -123,6 +123,7 @@ def _start_engine(
     owner = uuid.uuid4().hex
     st.acquire_lease(study.study_id, owner, socket.gethostname(), os.getpid())
     status = StudyStatus.INTERRUPTED
+    end_reason: EndReason | None = None
     ended = False
     try:
         st.mark_interrupted(study.study_id)  # what a dead driver left running
@@ -162,18 +163,35 @@ def _start_engine(
             engine = Engine(spec, study, st, strategy, ex, opts, on_progress=on_progress)
             summary = engine.run()
             status = summary.status
+            end_reason = _END_REASONS.get(summary.reason.name)
             ended = True
             return summary
         finally:
             ex.close()
+    except KeyboardInterrupt:
+        end_reason = EndReason.INTERRUPT
+        raise
     finally:
         try:
-            st.release_lease(study.study_id, owner, status)
+            st.release_lease(study.study_id, owner, status, end_reason)
         except StoreUnavailableError:
             # the run already failed (the store went down): keep that error, which says how to resume;
             # the lease expires by itself, and a resume on this host takes over a dead driver's at once
             if ended:
                 raise
+
+
+# the engine's StopReason (by name) -> the study's recorded end_reason
+_END_REASONS = {
+    "BUDGET": EndReason.BUDGET,
+    "EXHAUSTED": EndReason.BUDGET,
+    "TARGET": EndReason.TARGET,
+    "TIMEOUT": EndReason.TIMEOUT,
+    "STOPPED": EndReason.STOP,
+    "FAILURES": EndReason.FAILURES,
+    "INTERRUPTED": EndReason.INTERRUPT,
+    "PATIENCE": EndReason.PATIENCE,
+}
 
 
 def _artifact_root(st: Store, spec: SweepSpec, study: StudyRecord, cli_root: str | None) -> str:

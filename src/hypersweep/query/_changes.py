@@ -17,12 +17,16 @@ def trial_changes(st: Store, name: str, after: int | None) -> dict[str, Any]:
     complete since ``after`` is in ``trials`` with its new state; nothing changed: ``trials`` is empty.
     """
     study = st.get_study(name)
-    trials, cursor = st.trials_changed_since(study.study_id, after)
     rows = []
-    if after is not None:
-        for t, change in trials:
+    if after is None:
+        cursor = st.change_cursor(study.study_id)
+    else:
+        trials, cursor = st.trials_changed_since(study.study_id, after)
+        for t in trials:
+            if t.number is None:  # a rerun of `reproduce`: not part of the sweep's table
+                continue
             row = trial_row(study, t)
-            row["change"] = change
+            row["change"] = t.change_seq
             rows.append(row)
     counts = {state.value: n for state, n in st.study_counts(study.study_id).items()}
     return {"cursor": cursor, "trials": rows, "counts": counts}

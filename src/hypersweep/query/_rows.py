@@ -104,6 +104,7 @@ def study_rows(st: StoreReader, pattern: str | None = None) -> list[dict[str, An
                 "name": s.name,
                 "strategy": s.strategy,
                 "status": s.status.value,
+                "end_reason": s.end_reason.value if s.end_reason else None,
                 "trials_complete": counts.get(TrialState.COMPLETE, 0),
                 "trials_pruned": counts.get(TrialState.PRUNED, 0),
                 "trials_failed": counts.get(TrialState.FAILED, 0),
