@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import tenacity
 
+from hypersweep.artifacts import accepted_records
 from hypersweep.errors import FailureBudgetExceeded, StoreError, StoreUnavailableError, StudyLockedError
 from hypersweep.executors import Executor, ResourceRequest, TaskCrashed, TaskDone
 from hypersweep.records import (
@@ -719,5 +720,5 @@ def outcome_from_result(
         gpu_ids=tuple(r.gpu_ids),
         error=r.error,
         log_tail=r.log_tail,
-        artifacts=tuple(getattr(r, "artifact_records", ())),
+        artifacts=accepted_records(r.artifact_records, r.artifact_scope),  # only the trial's own blobs
     )
