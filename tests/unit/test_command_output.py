@@ -6,7 +6,6 @@ checkpoint records cannot make the worker read or record files outside the trial
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import textwrap
 from pathlib import Path
