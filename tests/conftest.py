@@ -30,17 +30,12 @@ def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 
-# hypothesis: derandomized with a small, fixed number of examples and no deadline when CI is set
-# (HYPOTHESIS_PROFILE picks another); hypothesis' own defaults otherwise
+# hypothesis in CI: derandomized, a small fixed number of examples, no deadline (a loaded runner is slow)
 try:
     from hypothesis import settings as _hypothesis_settings
 except ImportError:  # hypothesis is in the `test` extra
     pass
 else:
-    _hypothesis_settings.register_profile(
-        "ci", derandomize=True, deadline=None, max_examples=50, print_blob=True
-    )
-    _hypothesis_settings.register_profile("dev", deadline=None)
-    _hypothesis_settings.load_profile(
-        os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
-    )
+    _hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50)
+    if os.environ.get("CI"):
+        _hypothesis_settings.load_profile("ci")

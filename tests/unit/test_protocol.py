@@ -7,7 +7,7 @@ import json
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from hypersweep.records import ArtifactRecord
@@ -123,6 +123,7 @@ _keys = hs.sampled_from(
 )
 
 
+@settings(deadline=None)  # a pure parser; a loaded machine is not a failure
 @given(hs.binary(max_size=300))
 def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
     text, _ = decode(raw)
@@ -130,6 +131,7 @@ def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
     assert msg is None or isinstance(msg, MetricsLine | ArtifactLine | CheckpointLine | ProtocolWarning)
 
 
+@settings(deadline=None)
 @given(hs.dictionaries(_keys | hs.text(max_size=6), _json_values, max_size=5))
 def test_arbitrary_json_objects_give_a_message_or_a_warning(obj: dict) -> None:
     line = json.dumps(obj)
