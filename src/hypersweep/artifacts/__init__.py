@@ -17,9 +17,10 @@ Checkpoints are keyed by the hash of the trial's params, not by the trial, so a 
 same params (an interrupted trial run again on resume) finds them. A directory logged as an artifact
 is stored as one artifact per file, named ``{name}/{relative path}``.
 
-A trial's records are kept only when they name that trial's own blobs under the root, and downloads
-read only inside the root (:mod:`hypersweep.artifacts._scope`). Workers never open the store: these functions return :class:`ArtifactRecord` values that travel back
-to the driver with the trial's result. Only the standard library and fsspec (imported lazily, so a
+A trial's records are kept only when they name that trial's own blobs under the root
+(:func:`accepted_records`), and downloads read only inside the root (:func:`download_refusal`; see
+docs/artifacts.md). Workers never open the store: these functions return :class:`ArtifactRecord`
+values that travel back to the driver with the trial's result. Only the standard library and fsspec (imported lazily, so a
 trial's ``import hypersweep`` stays cheap) are used here.
 """
 
