@@ -36,3 +36,14 @@ def ray_session():
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+# hypothesis in CI: derandomized, a small fixed number of examples, no deadline (a loaded runner is slow)
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # hypothesis is in the `test` extra
+    pass
+else:
+    _hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50)
+    if os.environ.get("CI"):
+        _hypothesis_settings.load_profile("ci")

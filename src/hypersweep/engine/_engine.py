@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from hypersweep.artifacts import accepted_records
 from hypersweep.engine._environments import EnvironmentCache
 from hypersweep.engine._launcher import InFlight, Launcher
 from hypersweep.engine._policy import FIRST_FAILS, IMMEDIATE, StopReason, check_stop, end_status, idle_reason
@@ -455,5 +456,5 @@ def outcome_from_result(
         gpu_ids=tuple(r.gpu_ids),
         error=r.error,
         log_tail=r.log_tail,
-        artifacts=tuple(getattr(r, "artifact_records", ())),
+        artifacts=accepted_records(r.artifact_records, r.artifact_scope),  # only the trial's own blobs
     )

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from hypersweep.artifacts import check_name, fetch
+from hypersweep.artifacts import check_name, fetch, layout_root
 from hypersweep.errors import ArtifactIntegrityError, UsageError
 from hypersweep.query._rows import leaderboard_rows
 from hypersweep.records import ArtifactRecord
@@ -47,17 +47,24 @@ def download_artifacts(
     kinds: Iterable[str] | None = ("file",),
     *,
     storage_options: Mapping[str, Any] | None = None,
+    artifact_root: str | None = None,
 ) -> list[Path]:
     """Download trial ``number``'s artifacts of the given kinds (None: all) into ``dest``, each as
     ``dest/<artifact name>``, verifying size and sha256; returns the files written.
 
-    Every artifact is tried; the ones that fail verification (or are missing from the root) are
-    not left in ``dest``, and a :class:`ArtifactIntegrityError` then lists them all.
+    Only blobs inside the artifact root are read: ``artifact_root`` when given, else the root that
+    the record's URI implies by hypersweep's layout (``{root}/{study}/{number}/{name}``, see
+    docs/artifacts.md). A record whose URI is anywhere else (a forged ``/etc/hostname``), or that
+    leads out of the root through ``..`` or a symlink, is refused without opening it.
+
+    Every artifact is tried; the ones that fail verification (or are missing from the root, or are
+    refused) are not left in ``dest``, and a :class:`ArtifactIntegrityError` then lists them all.
     """
     wanted = None if kinds is None else set(kinds)
     base = Path(dest)
     out: list[Path] = []
     failed: list[str] = []
+    name_of_study = st.get_study(name).name
     for rec in list_artifacts(st, name, number):
         if wanted is not None and rec.kind not in wanted:
             continue
@@ -65,6 +72,13 @@ def download_artifacts(
             rel = check_name(rec.name)
         except ValueError as e:
             failed.append(str(e))
+            continue
+        root = artifact_root or layout_root(rec, name_of_study, str(number))
+        if root is None:
+            failed.append(
+                f"artifact {rec.name}: refused, its recorded location {rec.uri} is not in the artifact "
+                f"root's layout for {name_of_study} #{number}; nothing was read from it"
+            )
             continue
         try:
             out.append(
@@ -75,6 +89,7 @@ def download_artifacts(
                     size=rec.size,
                     label=rec.name,
                     storage_options=storage_options,
+                    root=root,
                 )
             )
         except ArtifactIntegrityError as e:
