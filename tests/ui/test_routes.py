@@ -227,3 +227,57 @@ def test_an_old_store_asks_for_db_upgrade(tmp_path):
 def test_plotly_js_is_served_locally(client):
     r = client.get("/static/plotly.min.js")
     assert r.status_code == 200 and len(r.content) > 1_000_000
+
+
+def test_the_live_feed_sends_only_what_changed(tmp_path):
+    """Nothing new: nothing sent. A trial going from running to complete: delivered once. One store poll
+    per study per interval, whatever the number of pages."""
+    from hypersweep.records import NewTrial, TrialOutcome, TrialState
+
+    (tmp_path / "sweep.yaml").write_text(SWEEP.replace("name: ui-grid", "name: feed"))
+    (tmp_path / "trialfn.py").write_text(TRIAL)
+    url = f"sqlite:///{tmp_path / 'hs.db'}"
+    assert (
+        run_cli(
+            "run",
+            str(tmp_path / "sweep.yaml"),
+            "--store",
+            url,
+            "--executor",
+            "local",
+            "--quiet",
+            "--trials",
+            "2",
+        ).returncode
+        == 0
+    )
+    app = create_app(url, poll_s=0.0)
+    feeds = app.state.hypersweep.feeds
+    with TestClient(app) as c, open_store(url) as st:
+        first = c.get("/api/studies/feed/changes").json()
+        assert first["trials"] == [] and first["counts"]["complete"] == 2
+        cursor = first["cursor"]
+        assert c.get(f"/api/studies/feed/changes?after={cursor}").json()["trials"] == []
+        study = st.get_study("feed")
+        [new] = st.create_trials(study.study_id, [NewTrial(params={"x": 9, "kind": "a"}, seed=1)])
+        got = c.get(f"/api/studies/feed/changes?after={cursor}").json()
+        assert [(t["number"], t["state"]) for t in got["trials"]] == [(2, "running")]
+        cursor = got["cursor"]
+        st.finish_trials(
+            [
+                TrialOutcome(
+                    trial_id=new.trial_id, state=TrialState.COMPLETE, metrics={"score": 9.0}, objective=9.0
+                )
+            ]
+        )
+        got = c.get(f"/api/studies/feed/changes?after={cursor}").json()
+        assert [(t["number"], t["state"], t["objective"]) for t in got["trials"]] == [(2, "complete", 9.0)]
+        assert got["counts"]["complete"] == 3
+        assert c.get(f"/api/studies/feed/changes?after={got['cursor']}").json()["trials"] == []
+    # pages share one poll: many pages inside one interval cost one store read
+    app = create_app(url, poll_s=60.0)
+    feeds = app.state.hypersweep.feeds
+    with TestClient(app) as c:
+        for _ in range(20):
+            c.get("/api/studies/feed/changes?after=0")
+    assert feeds.polls == 1
