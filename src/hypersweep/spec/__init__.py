@@ -18,10 +18,11 @@ from hypersweep.spec._model import (
     TrialConfig,
 )
 from hypersweep.spec._schema import json_schema
-from hypersweep.spec._sections import add_strategy_name
 from hypersweep.spec._space import Param, active_only, flatten, is_active, nest, nest_params
+from hypersweep.spec._strategy import GP_INSTALL, add_strategy_name, auto_strategy, gp_available
 
 __all__ = [
+    "GP_INSTALL",
     "Budget",
     "EarlyStopping",
     "Objective",
@@ -32,8 +33,10 @@ __all__ = [
     "TrialConfig",
     "active_only",
     "add_strategy_name",
+    "auto_strategy",
     "build_argv",
     "flatten",
+    "gp_available",
     "grid_points",
     "grid_size",
     "is_active",

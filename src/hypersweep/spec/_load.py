@@ -19,6 +19,7 @@ from hypersweep.spec._grid import grid_size, grid_values, not_griddable_reason
 from hypersweep.spec._model import SweepSpec
 from hypersweep.spec._native import NATIVE_TOP_KEYS, freeze, parse_native
 from hypersweep.spec._space import Param, flatten, is_active
+from hypersweep.spec._strategy import resolve_strategy
 from hypersweep.spec._wandb import WANDB_TOP_KEYS, parse_wandb
 from hypersweep.spec._yaml import Path, load_yaml, parse_scalar
 
@@ -180,8 +181,11 @@ def _finish(
             ("name",),
             f"name {name!r} must be non-empty, at most 200 characters, without spaces, / or * ? [ ]",
         )
-    strategy = parts["strategy"]
     budget = parts["budget"]
+    strategy = resolve_strategy(
+        r, parts["strategy"], params, budget.trials, parts["objective"] is not None,
+        ("strategy",) if parts["format"] == "native" else ("hypersweep", "strategy"),
+    )  # fmt: skip
     trial = parts["trial"]
     size: int | None = None
     if strategy.name == "grid":
