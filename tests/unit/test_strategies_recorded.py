@@ -148,3 +148,25 @@ def test_bayes_without_torch_runs_tpe_records_it_and_a_gp_study_is_not_switched(
     with opened(url) as st:
         assert st.get_study("w").strategy == "tpe"  # what actually ran, for resume
         assert st.get_trials(st.get_study("with-gp").study_id) == []  # nothing ran on the gp study
+
+
+@pytest.mark.parametrize(
+    "strategy", ["qmc", "{name: cmaes, n_startup_trials: 1}", "{name: nsga2, population_size: 2}"]
+)
+def test_new_strategies_run_and_resume_on_the_local_executor(folder, strategy):
+    from hypersweep.orchestrate import resume_sweep
+
+    path = folder / "s.yaml"
+    text = NO_KEY.format(name="s", trials=3).replace("budget:", f"strategy: {strategy}\nbudget:")
+    path.write_text(text + "  y: {type: int, low: 1, high: 8}\n")
+    url = f"sqlite:///{folder / 'hs.db'}"
+    first = run_sweep(path, store=url, executor="local")
+    assert first.status.value == "finished" and first.study.strategy == strategy.split(",")[0].strip(
+        "{"
+    ).removeprefix("name: ")
+    again = resume_sweep("s", store=url, executor="local", trials=5)
+    assert again.status.value == "finished"
+    with opened(url) as st:
+        trials = st.get_trials(st.get_study("s").study_id)
+    assert len(trials) == 5 and all(t.state.value == "complete" for t in trials)
+    assert all(0 <= t.params["x"] <= 1 and 1 <= t.params["y"] <= 8 for t in trials)
