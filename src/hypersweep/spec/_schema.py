@@ -115,7 +115,7 @@ def _strategy() -> dict[str, Any]:
     ]
     plain = [name for name, keys in STRATEGY_OPTIONS.items() if not keys]
     return {
-        "description": "default: auto (picked from the space and the budget; see docs/sweep-file.md)",
+        "description": "default: auto",
         "anyOf": [
             {"enum": list(STRATEGY_OPTIONS)},
             *with_options,

@@ -60,7 +60,6 @@ STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
         "use_separable_cma",
         "with_margin",
         "lr_adapt",
-        "warm_start",
     ),
     "qmc": (),
     "nsga2": ("population_size", "mutation_prob", "crossover_prob", "swapping_prob", "warm_start"),
