@@ -286,6 +286,7 @@ def run_sweep(
                 )
             except StudyExistsError:  # another driver created it a moment ago
                 study = st.get_study(study_name)
+                spec = _recorded_strategy(spec, study)
         summary = _start_engine(
             st,
             spec,
