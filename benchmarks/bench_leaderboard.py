@@ -15,7 +15,7 @@ objective, maximised; ``m2``; ``m3``). Both systems get exactly the same values,
 Queries (each the median of several repetitions on a warm connection, after one warm-up call):
 
 - hypersweep ``leaderboard_rows(st, ["lb-*"], top=10, where=...)`` (a glob over the 3 studies, ranked by
-  the shared objective); also timed including ``api.open`` of the store, as one CLI call does;
+  the shared objective); also timed including ``store.opened`` of the store, as one CLI call does;
 - MLflow ``MlflowClient.search_runs([3 experiments], filter_string, order_by=["metrics.m1 DESC"],
   max_results=10)``.
 
@@ -435,7 +435,7 @@ def render(results: dict[str, Any]) -> str:
         "holding the sizes below together, every system filled with the same trials by bulk insert; median of "
         f"{results['repeat']} repetitions on a warm connection after a warm-up call (3 when one call takes over "
         f"{SLOW_S} s). hypersweep: `leaderboard_rows(st, ['lb-*'], top=10, where=...)`; \"with open\" adds "
-        "`api.open` of the store, as one CLI call does. MLflow: `MlflowClient.search_runs(order_by=['metrics.m1 "
+        "`store.opened` of the store, as one CLI call does. MLflow: `MlflowClient.search_runs(order_by=['metrics.m1 "
         "DESC'], max_results=10)` with the same filter string. MLflow compares params only as strings (`=`, "
         "`LIKE`), so the numeric `params.x < 0.5` filter is hypersweep only. ✓ = the same top-10 values as "
         "hypersweep on the same data. On PostgreSQL every database is `ANALYZE`d after each fill (autovacuum "

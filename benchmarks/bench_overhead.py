@@ -289,7 +289,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         "Trivial objective `(x-3)^2`, 1 CPU per trial, 2 trials at a time; "
         f"{results['ray']}; each system warmed up with {results['warmup']} trials first. "
-        "hypersweep: `api.run_sweep` with the Ray executor and a fresh SQLite store, every trial checked "
+        "hypersweep: `hypersweep.run_sweep` with the Ray executor and a fresh SQLite store, every trial checked "
         "recorded. Optuna: `study.optimize`, one trial at a time in the driver, `RandomSampler`. Ray Tune: "
         "`Tuner` with a function trainable, 1 CPU per trial. Wall time is the whole call, start-up included; "
         "first result is the time from the call to the first trial's completion; "

@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "ArtifactRecord",
     "Direction",
+    "EndReason",
     "EnvironmentRecord",
     "LeaseInfo",
     "MetricPoint",
@@ -70,6 +71,18 @@ class Direction(str, enum.Enum):
     def better(self, a: float, b: float) -> bool:
         """True when ``a`` is strictly better than ``b``."""
         return a < b if self is Direction.MINIMIZE else a > b
+
+
+class EndReason(str, enum.Enum):
+    """Why a study's last run ended (``studies`` shows it)."""
+
+    BUDGET = "budget"  # the trial budget was spent (or the search space exhausted)
+    TARGET = "target"  # the objective reached ``objective.target``
+    TIMEOUT = "timeout"  # ``budget.timeout`` ran out
+    STOP = "stop"  # ``hypersweep stop``
+    FAILURES = "failures"  # the failure budget was exceeded
+    INTERRUPT = "interrupt"  # Ctrl-C / SIGTERM, or the driver died
+    PATIENCE = "patience"  # no improvement for the configured number of trials
 
 
 class TrialKind(str, enum.Enum):
@@ -157,6 +170,10 @@ class NewStudy:
     launched_host: str | None = None
     code_hash: str | None = None  # sha256 of the trial's module or program file
     data_hashes: Mapping[str, str] = field(default_factory=dict)  # trial.data path -> sha256
+    directions: tuple[Direction, ...] = ()  # one per objective; () means (direction,) when it is set
+
+    def __post_init__(self) -> None:
+        _sync_directions(self)
 
 
 @dataclass(frozen=True)
@@ -188,6 +205,32 @@ class StudyRecord:
     lease: LeaseInfo | None = None
     code_hash: str | None = None
     data_hashes: Mapping[str, str] = field(default_factory=dict)
+    directions: tuple[Direction, ...] = ()  # one per objective; ``direction`` is the first
+    end_reason: EndReason | None = None  # why the last run ended; None before a run ended
+
+    def __post_init__(self) -> None:
+        _sync_directions(self)
+
+
+def _sync_directions(rec: Any) -> None:
+    """``direction`` is ``directions[0]``: fill whichever of the two was not given."""
+    if not rec.directions and rec.direction is not None:
+        object.__setattr__(rec, "directions", (rec.direction,))
+    elif rec.directions:
+        dirs = tuple(Direction(d) for d in rec.directions)
+        object.__setattr__(rec, "directions", dirs)
+        if rec.direction is None:
+            object.__setattr__(rec, "direction", dirs[0])
+
+
+def _sync_values(rec: Any) -> None:
+    """``objective`` is ``values[0]``: fill whichever of the two was not given."""
+    if not rec.values and rec.objective is not None:
+        object.__setattr__(rec, "values", (rec.objective,))
+    elif rec.values:
+        object.__setattr__(rec, "values", tuple(rec.values))
+        if rec.objective is None:
+            object.__setattr__(rec, "objective", rec.values[0])
 
 
 @dataclass(frozen=True)
@@ -219,6 +262,11 @@ class TrialOutcome:
     error: str | None = None
     artifacts: tuple[ArtifactRecord, ...] = ()
     log_tail: str | None = None
+    values: tuple[float | None, ...] = ()  # one per objective; ``objective`` is the first
+    feasible: bool | None = None  # constrained studies only; kept for complete and pruned trials
+
+    def __post_init__(self) -> None:
+        _sync_values(self)
 
 
 @dataclass(frozen=True)
@@ -242,6 +290,12 @@ class TrialRecord:
     error: str | None = None
     environment_id: int | None = None
     log_tail: str | None = None
+    values: tuple[float | None, ...] = ()  # one per objective; ``objective`` is the first
+    feasible: bool | None = None  # None for unconstrained studies and unfinished trials
+    change_seq: int = 0  # the study's change cursor when this row last changed
+
+    def __post_init__(self) -> None:
+        _sync_values(self)
 
 
 def clean_float(value: Any) -> float | None:

@@ -158,7 +158,10 @@ def test_upload_list_download_verify_on_s3(s3, tmp_path):
             ]
         )
         assert list_artifacts(st, "digits", t.number) == recs
-        paths = download_artifacts(st, "digits", t.number, tmp_path / "dl", storage_options=opts)
+        # uploaded as trial key "3", recorded on trial 0: the layout does not place them, the root does
+        paths = download_artifacts(
+            st, "digits", t.number, tmp_path / "dl", storage_options=opts, artifact_root=root
+        )
         assert {p.relative_to(tmp_path / "dl").as_posix() for p in paths} == {r.name for r in recs}
         assert (tmp_path / "dl" / "model" / "weights.bin").read_bytes() == (
             src / "model" / "weights.bin"
@@ -167,7 +170,9 @@ def test_upload_list_download_verify_on_s3(s3, tmp_path):
         # corrupt the stored object behind the store's back: detected, not left in the folder
         fs.pipe_file(recs[2].uri, b"x" * recs[2].size)
         with pytest.raises(HypersweepError, match=r"model/weights.bin: sha256 mismatch"):
-            download_artifacts(st, "digits", t.number, tmp_path / "dl2", storage_options=opts)
+            download_artifacts(
+                st, "digits", t.number, tmp_path / "dl2", storage_options=opts, artifact_root=root
+            )
         assert not (tmp_path / "dl2" / "model" / "weights.bin").exists()
         assert (tmp_path / "dl2" / "metrics.json").exists()
     finally:

@@ -184,6 +184,25 @@ def test_cli_report(swept, tmp_path):
     assert (tmp_path / "r.html").read_text(encoding="utf-8").count("Plotly.newPlot(") == len(FIGURE_TITLES)
 
 
+def test_cli_report_prints_only_its_own_line(swept, tmp_path):
+    """The real command's output is the one line it writes: no Optuna log line ("A new study created in
+    memory ...") from the study the figures are built on."""
+    import os
+    import sys
+
+    url, _, _ = swept
+    out = tmp_path / "r.html"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hypersweep.cli", "report", NAME, "--store", url, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=dict(os.environ, RAY_AUTH_MODE="disabled"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (proc.stdout + proc.stderr).strip() == f"wrote {out}"
+
+
 def _chromium() -> str | None:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:

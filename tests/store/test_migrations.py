@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hypersweep.errors import SchemaVersionError
-from hypersweep.records import Direction, StudyStatus, TrialKind, TrialState
+from hypersweep.records import Direction, NewTrial, StudyStatus, TrialKind, TrialState
 from hypersweep.store import open_store, upgrade_store
 from hypersweep.store._sql import _engine
 from hypersweep.store._sql._models import Base
@@ -20,7 +20,13 @@ ASSETS = Path(__file__).parents[1] / "data" / "stores"
 
 # One row per released revision: a store made by that release (tests/data/stores/make_store_asset.py).
 # A new revision adds its row; the data each asset holds is the same, so one check reads them all.
-RELEASED_STORES = [("0001", "rev0001.db"), ("0002", "rev0002.db"), ("0003", "rev0003.db")]
+RELEASED_STORES = [
+    ("0001", "rev0001.db"),
+    ("0002", "rev0002.db"),
+    ("0003", "rev0003.db"),
+    ("0004", "rev0004.db"),
+    ("0005", "rev0005.db"),
+]
 
 
 def _script_revisions() -> list[str]:
@@ -62,7 +68,7 @@ def test_downgrade_and_upgrade_roundtrip(store_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from hypersweep.records import MetricPoint, NewTrial
+    from hypersweep.records import MetricPoint
 
     from .conftest import new_study
 
@@ -121,3 +127,70 @@ def test_released_store_opens_and_reads_back(revision: str, filename: str, tmp_p
         assert [a.name for a in store.get_artifacts(best.trial_id)] == ["model.pkl"]
         assert trials[1].error == "ValueError: degree" and trials[2].retry_of == best.trial_id
         assert [t.number for t in store.top_trials([study.study_id])] == [0]
+
+
+def test_upgrade_from_0003_backfills_values_directions_and_cursor(tmp_path: Path) -> None:
+    """0004: ``values = [objective]``, ``directions = [direction]``, no feasibility or end reason, and a
+    change cursor past every existing row (a first poll returns them all, a second nothing)."""
+    path = tmp_path / "rev0003.db"
+    shutil.copy(ASSETS / "rev0003.db", path)
+    url = f"sqlite:///{path}"
+    assert upgrade_store(url) == ("0003", _engine.HEAD_REVISION)
+    with open_store(url) as store:
+        study = store.get_study("digits-svc")
+        assert study.directions == (Direction.MAXIMIZE,) and study.end_reason is None
+        trials = store.get_trials(study.study_id, include_reruns=True)
+        assert [t.values for t in trials] == [(0.97,), (), ()]
+        assert [t.objective for t in trials] == [0.97, None, None]
+        assert [t.feasible for t in trials] == [None, None, None]
+        changed, cursor = store.trials_changed_since(study.study_id, 0)
+        assert sorted(t.trial_id for t in changed) == sorted(t.trial_id for t in trials)
+        assert cursor == max(t.trial_id for t in trials)
+        assert store.trials_changed_since(study.study_id, cursor) == ([], cursor)
+        (new,) = store.create_trials(study.study_id, [NewTrial(params={"C": 2.0}, seed=3)])
+        changed, after = store.trials_changed_since(study.study_id, cursor)
+        assert [t.trial_id for t in changed] == [new.trial_id] and after > cursor
+
+
+def test_upgrade_from_0004_widens_history_steps(store_url: str) -> None:
+    """0005: a step past 2**31 (PostgreSQL's INTEGER) is stored after the upgrade; on SQLite the table is
+    the same before and after."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, inspect
+
+    from hypersweep.records import MetricPoint
+
+    from .conftest import new_study
+
+    with open_store(store_url, create=True) as store:
+        sid = store.create_study(new_study()).study_id
+        (trial,) = store.create_trials(sid, [NewTrial(params={"C": 1.0}, seed=1)])
+        store.add_reports([(trial.trial_id, MetricPoint("loss", 7, 0.5))])
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_engine.MIGRATIONS_DIR))
+    cfg.set_main_option(
+        "sqlalchemy.url", _sa_url(store_url).render_as_string(hide_password=False).replace("%", "%%")
+    )
+
+    def step_type() -> str:
+        engine = create_engine(_sa_url(store_url))
+        try:
+            cols = {c["name"]: c["type"] for c in inspect(engine).get_columns("metric_history")}
+            return str(cols["step"]).upper()
+        finally:
+            engine.dispose()
+
+    command.downgrade(cfg, "0004")
+    before = step_type()
+    assert upgrade_store(store_url) == ("0004", _engine.HEAD_REVISION)
+    after = step_type()
+    assert (before, after) == (
+        ("INTEGER", "INTEGER") if store_url.startswith("sqlite") else ("INTEGER", "BIGINT")
+    )
+    with open_store(store_url) as store:
+        store.add_reports([(trial.trial_id, MetricPoint("loss", 3_000_000_000, 0.25))])
+        assert [(p.step, p.value) for p in store.get_history(trial.trial_id)] == [
+            (7, 0.5),
+            (3_000_000_000, 0.25),
+        ]

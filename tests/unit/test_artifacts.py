@@ -14,7 +14,7 @@ from hypersweep import artifacts as art
 from hypersweep.artifacts import default_root
 from hypersweep.errors import ArtifactIntegrityError, UsageError
 from hypersweep.query import best_trial, download_artifacts, list_artifacts
-from hypersweep.records import Direction, NewStudy, NewTrial, TrialOutcome, TrialState
+from hypersweep.records import ArtifactRecord, Direction, NewStudy, NewTrial, TrialOutcome, TrialState
 from hypersweep.store import open_store
 from hypersweep.trial._artifacts import checkpoint, restore_checkpoint
 from hypersweep.trial._context import TrialContext, TrialInfo, reset_context, set_context
@@ -490,3 +490,95 @@ def test_default_root_overrides(tmp_path, monkeypatch):
     assert default_root(pg, "rel", None, spec_dir="/sweeps") == ("/sweeps/rel", None)
     assert default_root(pg, f"file://{tmp_path}/a/../b", None) == (str(tmp_path / "b"), None)
     assert default_root(pg, "~/arts", None) == (os.path.expanduser("~/arts"), None)
+
+
+# -- forged records: the driver keeps only the trial's own blobs, downloads read only inside the root ---
+def _secret(tmp_path):
+    secret = tmp_path / "host" / "shadow"
+    secret.parent.mkdir()
+    secret.write_bytes(b"root:$6$very-secret-hash:19000:0:99999:7:::\n")
+    return secret, len(secret.read_bytes()), sha(secret.read_bytes())
+
+
+def test_records_outside_the_trials_own_blobs_are_refused(files, tmp_path):
+    from hypersweep.engine import outcome_from_result
+    from hypersweep.trial import TrialRunResult
+
+    root = str(tmp_path / "root")
+    params = {"lr": 0.1}
+    own = art.upload(root, "s", "3", [("metrics.json", files / "metrics.json")])
+    ck = tmp_path / "ck.bin"
+    ck.write_bytes(b"state")
+    own_ck = art.save_checkpoint(root, "s", params, "3", ck)
+    secret, size, digest = _secret(tmp_path)
+    others = art.upload(root, "s", "4", [("metrics.json", files / "metrics.json")])  # another trial's
+    other_params = art.save_checkpoint(root, "s", {"lr": 0.2}, "3", ck)  # other params' folder
+    forged = [
+        ArtifactRecord("shadow", str(secret), size, digest, "checkpoint"),
+        ArtifactRecord("shadow", f"file://{secret}", size, digest, "file"),
+        ArtifactRecord("../4/metrics.json", own[0].uri.replace("/3/", "/4/"), 1, digest, "file"),
+        ArtifactRecord("metrics.json", f"{own[0].uri}/../../4/metrics.json", 1, digest, "file"),
+        ArtifactRecord("checkpoints/000001-3/ck.bin", str(secret), size, digest, "checkpoint"),
+        *others,
+        *other_params,
+    ]
+    scope = art.trial_scope(root, "s", "3", params)
+    refused: list[str] = []
+    assert art.accepted_records([*own, *own_ck, *forged], scope, refused) == (*own, *own_ck)
+    assert len(refused) == len(forged)
+    assert art.accepted_records(own, None) == ()  # no root: no records
+
+    # the driver: where a result becomes an outcome
+    r = TrialRunResult(state="complete", artifact_records=[*own, *forged, *own_ck], artifact_scope=scope)
+    out = outcome_from_result(1, r, {}, None)
+    assert out.artifacts == (*own, *own_ck)
+
+
+def test_a_command_trials_checkpoint_records_pass_the_drivers_check(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "root"
+    monkeypatch.setenv("HYPERSWEEP_TRIAL_NUMBER", "3")
+    monkeypatch.setenv("HYPERSWEEP_ARTIFACT_ROOT", str(root))
+    monkeypatch.setenv("HYPERSWEEP_STUDY", "s")
+    monkeypatch.setenv("HYPERSWEEP_TRIAL_KEY", "3")
+    monkeypatch.setenv("HYPERSWEEP_PARAMS", json.dumps({"opt": {"lr": 0.1}, "depth": 2}))
+    (tmp_path / "ck.bin").write_bytes(b"state")
+    recs = checkpoint(tmp_path / "ck.bin")
+    assert recs
+    scope = art.trial_scope(str(root), "s", "3", {"opt.lr": 0.1, "depth": 2})  # the driver's flat params
+    assert art.accepted_records(recs, scope) == tuple(recs)
+
+
+def test_download_refuses_uris_outside_the_root_and_reveals_nothing(store, files, tmp_path):
+    study = _study(store)
+    root = tmp_path / "root"
+    good = art.upload(str(root), "s", "0", [("metrics.json", files / "metrics.json")])
+    secret, size, digest = _secret(tmp_path)
+    inside = root / "s" / "0" / "link"
+    os.symlink(secret, inside)  # a symlink planted in the root that leads out of it
+    forged = [
+        ArtifactRecord("shadow", str(secret), size + 1, "0" * 64, "file"),
+        ArtifactRecord("shadow", f"file://{secret}", size + 1, "0" * 64, "file"),
+        ArtifactRecord("link", f"file://{inside}", size + 1, "0" * 64, "file"),
+        ArtifactRecord(
+            "metrics.json", f"file://{root}/s/0/../../../host/s/0/metrics.json", 1, "0" * 64, "file"
+        ),
+    ]
+    t = _finish(store, study, 0.5, good + forged)
+    with pytest.raises(ArtifactIntegrityError) as e:
+        download_artifacts(store, "s", t.number, tmp_path / "dl")
+    msg = str(e.value)
+    assert "4 artifact(s) of s #0 failed verification (1 downloaded" in msg
+    assert msg.count("refused") == 4 and "nothing was read" in msg
+    assert digest not in msg and f"({size} bytes)" not in msg  # nothing about the file itself
+    assert sorted(p.name for p in (tmp_path / "dl").iterdir()) == ["metrics.json"]
+    # with the root given, the same: only URIs inside it
+    with pytest.raises(ArtifactIntegrityError, match="4 artifact"):
+        download_artifacts(store, "s", t.number, tmp_path / "dl2", artifact_root=str(root))
+
+
+def test_fetch_with_a_root_refuses_before_opening(tmp_path):
+    secret, size, digest = _secret(tmp_path)
+    with pytest.raises(ArtifactIntegrityError, match="refused") as e:
+        art.fetch(str(secret), tmp_path / "out", sha256="0" * 64, size=1, root=str(tmp_path / "root"))
+    assert digest not in str(e.value) and not (tmp_path / "out").exists()
+    assert art.download_refusal("s3://bucket/x/s/0/a", str(tmp_path / "root")) is not None

@@ -1,4 +1,8 @@
-"""The CLI shell: help for every command, validate's output, exit codes, no tracebacks for user mistakes."""
+"""The CLI shell: help for every command, validate's output, exit codes, no tracebacks for user mistakes.
+
+Commands run in-process through click's ``CliRunner`` (with the real error mapping of ``main``); a few
+cases run ``python -m hypersweep.cli`` as a subprocess to prove the exit codes a shell sees.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from _clirun import run
 
 from hypersweep.cli import cli
 
 SWEEPS = Path(__file__).parents[2] / "sweeps"
 
 
-def run(*args, cwd=None):
+def run_subprocess(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "hypersweep.cli", *args], capture_output=True, text=True, cwd=cwd
     )
@@ -73,6 +78,21 @@ def test_three_mistakes_are_all_reported_with_lines(tmp_path):
 )
 def test_exit_codes_and_messages(tmp_path, args, code, words):
     p = run(*args, cwd=tmp_path)
+    assert p.returncode == code, p.stderr
+    assert words in p.stderr
+    assert "Traceback" not in p.stderr and "secret" not in p.stderr + p.stdout
+
+
+@pytest.mark.parametrize(
+    "args, code, words",
+    [
+        (("validate", "missing.yaml"), 2, "missing.yaml"),
+        (("studies", "--store", "postgresql+psycopg://u:secret@127.0.0.1:1/db"), 3, "***"),
+        (("run", "--bogus"), 2, "No such option"),
+    ],
+)
+def test_exit_codes_seen_by_a_shell(tmp_path, args, code, words):
+    p = run_subprocess(*args, cwd=tmp_path)
     assert p.returncode == code, p.stderr
     assert words in p.stderr
     assert "Traceback" not in p.stderr and "secret" not in p.stderr + p.stdout

@@ -1,4 +1,4 @@
-"""The engine's endings table (docs/semantics.md) on ``FakeExecutor``: real engine, real SQLite store file,
+"""The engine's endings table (docs/resume.md) on ``FakeExecutor``: real engine, real SQLite store file,
 simulated time, no Ray. Each ending: the reason, the study's status, and what the store recorded."""
 
 from __future__ import annotations

@@ -364,3 +364,76 @@ def test_deep_nesting_is_an_error_not_a_crash():
 def test_non_string_input():
     with pytest.raises(QueryError, match="a filter is a string"):
         parse_filter(None)  # type: ignore[arg-type]
+
+
+# -- property: any text is a filter or a QueryError with a caret, never another exception ----------------
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from(
+    [
+        "params.lr",
+        "metrics.acc",
+        "params.`a.b`",
+        "state",
+        "number",
+        "objective",
+        "study",
+        "kind",
+        "started_at",
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "null",
+        "like",
+        "true",
+        "false",
+        "(",
+        ")",
+        ",",
+        "=",
+        "==",
+        "!=",
+        "<>",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "1",
+        "-2.5e3",
+        ".5",
+        "1e400",
+        "'adam%'",
+        '"x"',
+        "'it''s'",
+        "'\\%'",
+        "`",
+        "'",
+        '"',
+        "\\",
+        "params.",
+        "metrics..x",
+        "0x1",
+        "nan",
+        "--",
+        ";",
+    ]
+)
+_FILTERS = st.one_of(
+    st.text(max_size=200),
+    st.lists(_PIECES, max_size=40).map(" ".join),
+    st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=30).map("".join),
+)
+
+
+@given(_FILTERS)
+def test_any_text_is_a_filter_or_a_query_error_with_a_caret(text: str) -> None:
+    try:
+        expr = parse_filter(text)
+    except QueryError as e:
+        assert e.column is not None and 1 <= e.column <= len(text) + 1, (text, str(e))
+        assert str(e).rstrip().endswith("^") or text == ""  # nothing to point at in an empty filter
+        return
+    assert isinstance(expr, Compare | And | Or | Not)

@@ -217,3 +217,141 @@ def test_wandb_command_braces_are_literal():
               "parameters": {"a": {"values": [1]}}})  # fmt: skip
     assert s.trial.command is not None and "--cfg={{a}}" in s.trial.command
     assert any("unknown macro ${nope}" in w.message for w in s.warnings)
+
+
+# -- names: a W&B `name` is a display name ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("display", "study"),
+    [
+        ("First Sweep", "First-Sweep"),
+        ("imbal_prop/leq0.1", "imbal_prop-leq0.1"),
+        ("  lr sweep  [v2] ", "lr-sweep-v2"),
+        ("a / b ** c", "a-b-c"),
+        ("resnet-50_lr.sweep", "resnet-50_lr.sweep"),  # valid today: used unchanged
+        ("--x--", "--x--"),  # valid today (no refused character): unchanged, though it starts with -
+    ],
+)
+def test_display_name_gives_study_name(display, study):
+    s = load({"method": "grid", "name": display, "parameters": {"a": {"values": [1]}}})
+    assert s.name == study
+    if display != study:
+        assert s.metadata["display_name"] == display
+        (w,) = [w for w in s.warnings if w.path == "name"]
+        assert repr(study) in w.message and "--name" in w.message
+    else:
+        assert "display_name" not in s.metadata
+
+
+def test_display_name_of_refused_characters_only_falls_back_to_the_file_stem(tmp_path):
+    (tmp_path / "train.py").write_text("")
+    path = tmp_path / "my sweep.yaml"
+    path.write_text("method: grid\nname: ' / '\nprogram: train.py\nparameters: {a: {values: [1]}}\n")
+    assert load_spec(path).name == "my-sweep"  # the file-stem default, unchanged
+
+
+def test_native_name_stays_strict_and_suggests_name_option():
+    with pytest.raises(SpecError) as e:
+        parse_spec(
+            "name: First Sweep\nstrategy: random\nbudget: {trials: 1}\n"
+            "parameters: {a: {type: float, low: 0, high: 1}}\ntrial: {function: m:f}\n",
+            check_files=False,
+        )
+    (v,) = [v for v in e.value.violations if v.path == "name"]
+    assert "--name NAME" in v.message
+
+
+# -- programs --------------------------------------------------------------------------------------------
+def _program_spec(tmp_path, program: str, command: list[str] | None):
+    config: dict = {"method": "grid", "program": program, "parameters": {"a": {"values": [1]}}}
+    if command is not None:
+        config["command"] = command
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_program_on_path_runs_without_interpreter(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "icu-benchmarks"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    path = _program_spec(tmp_path, "icu-benchmarks", ["${env}", "${program}", "train", "${args}"])
+    assert load_spec(path).trial.program == "icu-benchmarks"
+    # with ${interpreter} (W&B's default command) it must be a file: PATH is not tried
+    with pytest.raises(SpecError) as e:
+        load_spec(_program_spec(tmp_path, "icu-benchmarks", None))
+    (v,) = [v for v in e.value.violations if v.path == "program"]
+    assert "beside the sweep file" in v.message and "the current folder" in v.message
+    assert "on PATH" not in v.message.split(";")[0] and "without ${interpreter}" in v.message
+
+
+def test_program_not_found_names_every_place_tried(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SpecError) as e:
+        load_spec(_program_spec(tmp_path, "nope-cli", ["${env}", "${program}", "${args}"]))
+    (v,) = [v for v in e.value.violations if v.path == "program"]
+    assert str(tmp_path / "nope-cli") in v.message and "'nope-cli' on PATH" in v.message
+
+
+def test_program_in_the_current_folder(tmp_path, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "train.py").write_text("")
+    sweeps = tmp_path / "sweeps"
+    sweeps.mkdir()
+    monkeypatch.chdir(here)
+    assert load_spec(_program_spec(sweeps, "train.py", None)).trial.program == "train.py"
+
+
+# -- the trial's config: what W&B's agent hands a run ----------------------------------------------------
+def test_trial_config_keeps_flat_dotted_names_and_nests_blocks():
+    from hypersweep.spec import trial_config
+
+    s = load(
+        {
+            "method": "grid",
+            "parameters": {
+                "zeta": {"value": 1},
+                "model.lr": {"values": [0.1]},
+                "model": {"parameters": {"depth": {"value": 2}, "act": {"value": "relu"}}},
+                "alpha": {"value": 3},
+            },
+        }
+    )
+    (point,) = grid_points(s.parameters)
+    config = trial_config(s.parameters, point, wandb=True)
+    # as W&B's sweep engine orders a run: flat keys sorted, then blocks sorted, their keys sorted
+    assert list(config.items()) == [
+        ("alpha", 3),
+        ("model.lr", 0.1),
+        ("zeta", 1),
+        ("model", {"act": "relu", "depth": 2}),
+    ]
+    assert list(config["model"]) == ["act", "depth"]
+    # native files nest dotted names, in file order
+    from hypersweep.spec import Param
+
+    native = [Param("opt.lr", "constant", "constant", value=0.1), Param("b", "constant", "constant", value=1)]
+    assert list(trial_config(native, {"opt.lr": 0.1, "b": 1}, wandb=False).items()) == [
+        ("opt", {"lr": 0.1}),
+        ("b", 1),
+    ]
+
+
+def test_real_world_duplicate_keys_are_refused_with_their_line():
+    """W&B (PyYAML) silently keeps the last `lr`; hypersweep refuses the file and names the line."""
+    text = (DATA / "wandb" / "refused" / "duplicate_keys.yaml").read_text()
+    with pytest.raises(SpecError) as e:
+        parse_spec(text, check_files=False)
+    assert "duplicate key 'lr'" in str(e.value) and ":9:" in str(e.value)
+
+
+@pytest.mark.parametrize("path", sorted((DATA / "wandb" / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_real_world_configs_validate(path):
+    s = parse_spec(path.read_text(), check_files=False)
+    assert s.format == "wandb"
+    if path.stem == "yaml11_floats":  # 1e-5 is a float here, a string to W&B
+        assert s.param("learning_rate").values == (1e-5, 3e-4) and s.param("weight_decay").value == 0.01

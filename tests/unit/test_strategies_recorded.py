@@ -20,7 +20,7 @@ import hypersweep.strategies as strategies
 from hypersweep.cli import cli
 from hypersweep.orchestrate import run_sweep
 from hypersweep.query import study_rows
-from hypersweep.store import opened
+from hypersweep.store import opened, upgrade_store
 from hypersweep.testing import start_study
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,13 +85,14 @@ def test_auto_is_recorded_when_the_study_is_created(folder, made):
 
 
 def test_a_study_created_before_auto_keeps_its_recorded_tpe(folder, made):
-    """The released store asset's study recorded tpe (its file had no `strategy` key); today that file
-    would resolve to gp, but run goes on with tpe."""
+    """The study of a store released at schema 0003 recorded tpe (its file had no `strategy` key); today
+    that file would resolve to gp, but run goes on with tpe."""
     db = folder / "old.db"
     shutil.copy(ASSET, db)
     with sqlite3.connect(db) as con:  # the asset ran from /srv/sweeps: point it at this test's folder
         con.execute("UPDATE studies SET workdir = ?", (str(folder),))
     url = f"sqlite:///{db}"
+    upgrade_store(url)  # `hypersweep db upgrade`, as its users do
     with opened(url) as st:
         before = st.get_study("digits-svc")
         n_before = len(st.get_trials(before.study_id, include_reruns=True))

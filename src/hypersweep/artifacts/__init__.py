@@ -17,8 +17,10 @@ Checkpoints are keyed by the hash of the trial's params, not by the trial, so a 
 same params (an interrupted trial run again on resume) finds them. A directory logged as an artifact
 is stored as one artifact per file, named ``{name}/{relative path}``.
 
-Workers never open the store: these functions return :class:`ArtifactRecord` values that travel back
-to the driver with the trial's result. Only the standard library and fsspec (imported lazily, so a
+A trial's records are kept only when they name that trial's own blobs under the root
+(:func:`accepted_records`), and downloads read only inside the root (:func:`download_refusal`; see
+docs/artifacts.md). Workers never open the store: these functions return :class:`ArtifactRecord`
+values that travel back to the driver with the trial's result. Only the standard library and fsspec (imported lazily, so a
 trial's ``import hypersweep`` stays cheap) are used here.
 """
 
@@ -31,6 +33,7 @@ from hypersweep.artifacts._blobs import (
     MANIFEST,
     check_name,
     collect_dir,
+    download_refusal,
     fetch,
     is_local_root,
     read_files,
@@ -47,25 +50,38 @@ from hypersweep.artifacts._checkpoints import (
     save_checkpoint_dir,
 )
 from hypersweep.artifacts._root import default_root
+from hypersweep.artifacts._scope import (
+    ArtifactScope,
+    accepted_records,
+    layout_root,
+    record_refusal,
+    trial_scope,
+)
 
 __all__ = [
+    "ArtifactScope",
     "CHECKPOINTS",
     "CHECKPOINT_KIND",
     "FILE_KIND",
     "MANIFEST",
+    "accepted_records",
     "check_name",
     "collect_dir",
     "default_root",
+    "download_refusal",
     "fetch",
     "is_local_root",
     "latest_checkpoint",
+    "layout_root",
     "params_hash",
     "read_files",
     "record_from_json",
+    "record_refusal",
     "restore",
     "restore_into",
     "save_checkpoint",
     "save_checkpoint_dir",
+    "trial_scope",
     "upload",
     "upload_blobs",
 ]

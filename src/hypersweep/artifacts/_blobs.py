@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import posixpath
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ __all__ = [
     "MANIFEST",
     "check_name",
     "collect_dir",
+    "download_refusal",
     "fetch",
     "is_local_root",
     "read_files",
@@ -36,6 +39,7 @@ MANIFEST = "manifest.json"
 CHECKPOINTS = "checkpoints"
 _CHUNK = 1 << 20
 _LOCAL_PROTOCOLS = {"file", "local"}
+_DOT_PART = re.compile(r"(^|/)\.\.?(/|$)")
 
 Files = Sequence[tuple[str, str | os.PathLike[str]]]
 
@@ -231,6 +235,33 @@ def record_from_json(obj: Mapping[str, Any]) -> ArtifactRecord:
     )
 
 
+def download_refusal(uri: str, root: str, storage_options: Any = None) -> str | None:
+    """Why ``uri`` must not be read as a blob of the artifact root ``root`` (None: it may), as a
+    phrase ("is outside the artifact root").
+
+    The URI must name a path strictly inside the root, on the same filesystem, without ``.``/``..``
+    parts; for a local root its real path (symlinks resolved) must be inside the root's real path
+    too. Nothing about the file itself is looked at beyond resolving its path."""
+    try:
+        fs_root, base = _fs(root, storage_options)
+        fs, path = _fs(uri, storage_options)
+    except (ValueError, OSError, ImportError) as e:
+        return f"is not a location hypersweep can read ({e})"
+    if type(fs) is not type(fs_root):
+        return "is on another filesystem than the artifact root"
+    if _DOT_PART.search(uri):
+        return "is outside the artifact root"
+    inner = path[len(base) :] if path.startswith(base + "/") else ""
+    if not inner or posixpath.normpath(inner.lstrip("/")) != inner.lstrip("/") or ".." in inner.split("/"):
+        return "is outside the artifact root"
+    if _is_local(fs):
+        real_base = os.path.realpath(base)
+        real = os.path.realpath(path)
+        if not real.startswith(real_base.rstrip(os.sep) + os.sep):
+            return "is outside the artifact root"
+    return None
+
+
 def fetch(
     uri: str,
     dest: str | os.PathLike[str],
@@ -239,13 +270,23 @@ def fetch(
     size: int | None = None,
     label: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    root: str | None = None,
 ) -> Path:
     """Download ``uri`` to the file ``dest``, verifying size and sha256 while writing.
 
     The bytes go to ``dest + ".part"`` and replace ``dest`` only once verified; a mismatch removes
     the partial file and raises :class:`ArtifactIntegrityError` naming the artifact (``label``), both
-    digests and the URI. A missing remote file raises :class:`ArtifactIntegrityError` too.
+    digests and the URI. A missing remote file raises :class:`ArtifactIntegrityError` too. With
+    ``root``, a URI outside that artifact root (see :func:`download_refusal`) is refused before
+    anything is opened: :class:`ArtifactIntegrityError`, saying nothing about the file.
     """
+    if root is not None:
+        why = download_refusal(uri, root, storage_options)
+        if why is not None:
+            raise ArtifactIntegrityError(
+                f"artifact {label or uri}: refused, its recorded location {uri} {why} ({root}); "
+                "nothing was read from it"
+            )
     fs, path = _fs(uri, storage_options)
     return _fetch(fs, path, Path(dest), sha256=sha256, size=size, label=label or uri)
 

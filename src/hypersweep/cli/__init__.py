@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from hypersweep.cli import _artifacts, _db, _manage, _query, _reproduce, _run  # noqa: F401  (they register)
+from hypersweep.cli import _artifacts, _db, _manage, _query, _reproduce, _run, _ui  # noqa: F401  (they register)
 from hypersweep.cli._app import cli
 from hypersweep.cli._render import err
 from hypersweep.errors import HypersweepError

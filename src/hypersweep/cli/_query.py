@@ -33,6 +33,7 @@ def studies(store: str | None, fmt: str, pattern: str | None) -> None:
             "name",
             "strategy",
             "status",
+            "end_reason",
             "done",
             "trials_pruned",
             "trials_failed",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +34,7 @@ __all__ = [
 
 # on a terminal, messages wrap at its width; into a pipe or a file, one message stays one line
 err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160, soft_wrap=not sys.stdout.isatty())
 
 
 def fmt_value(v: Any) -> str:
@@ -177,7 +178,7 @@ def print_result(res: RunResult, quiet: bool) -> None:
     for note in s.notes:
         err.print(f"note: {note}")
     if s.status.value == "interrupted" and s.reason.name in ("TIMEOUT", "STOPPED"):
-        err.print(f"resume with: hypersweep resume {res.study.name}")
+        err.print(f"resume with: hypersweep resume {shlex.quote(res.study.name)}")
     if res.top:
         emit_rows(
             res.top,
@@ -185,7 +186,7 @@ def print_result(res: RunResult, quiet: bool) -> None:
             ["number", "objective", "params", "duration_s"],
             title=f"top {len(res.top)} of {res.study.name}",
         )
-        err.print(f"more: hypersweep leaderboard {res.study.name} --top 50")
+        err.print(f"more: hypersweep leaderboard {shlex.quote(res.study.name)} --top 50")
 
 
 def run_with_progress(quiet: bool, fn: Callable[[Callable[[Progress], None]], RunResult]) -> None:

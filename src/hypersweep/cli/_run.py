@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 from rich.table import Table
 
@@ -9,7 +11,8 @@ from hypersweep import orchestrate
 from hypersweep.cli._app import cli
 from hypersweep.cli._options import executor_options, format_option, store_option
 from hypersweep.cli._render import emit_json, err, fmt_value, out, run_with_progress
-from hypersweep.spec import json_schema, load_spec
+from hypersweep.spec import MAX_SEED, MAX_TRIALS, json_schema, load_spec
+from hypersweep.store import opened
 
 __all__ = ["resume", "run", "schema", "stop", "validate"]
 
@@ -18,9 +21,15 @@ __all__ = ["resume", "run", "schema", "stop", "validate"]
 @click.argument("spec", type=click.Path(dir_okay=False))
 @store_option
 @click.option("--name", help="Study name (default: the file's `name`, else its stem).")
-@click.option("--trials", type=click.IntRange(min=0), help="Finished trials wanted (sets budget.trials).")
-@click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
-@click.option("--seed", type=int, help="Study seed (default: the file's, else drawn and recorded).")
+@click.option(
+    "--trials", type=click.IntRange(0, MAX_TRIALS), help="Finished trials wanted (sets budget.trials)."
+)
+@click.option("--parallel", type=click.IntRange(1, MAX_TRIALS), help="Trials in flight at most.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    help="Study seed, 0 to 2**63-1 (default: the file's, else drawn and recorded).",
+)
 @click.option(
     "--set",
     "overrides",
@@ -39,6 +48,9 @@ __all__ = ["resume", "run", "schema", "stop", "validate"]
 )
 @click.option("--dry-run", is_flag=True, help="Print what would run; record nothing.")
 @click.option("--quiet", is_flag=True, help="No live display; a line every 30 s (for CI logs).")
+@click.option(
+    "--ui", "with_ui", is_flag=True, help="Serve the live dashboard beside the sweep and print its link."
+)
 def run(
     spec: str,
     store: str | None,
@@ -53,8 +65,13 @@ def run(
     detach: bool,
     dry_run: bool,
     quiet: bool,
+    with_ui: bool,
 ) -> None:
     """Run the sweep in SPEC (or resume its study), ending with a leaderboard."""
+    if with_ui and (detach or dry_run):
+        raise click.UsageError(
+            "--ui serves the dashboard beside a sweep run here: not with --detach or --dry-run"
+        )
     if detach:
         if not address:
             raise click.UsageError("--detach needs --address: the Ray cluster that runs the driver")
@@ -70,8 +87,8 @@ def run(
         )
         err.print(f"driver of {job['study']!r} submitted as Ray job {job['job_id']} (store {job['store']})")
         err.print(
-            f"follow it with: hypersweep studies / hypersweep leaderboard {job['study']}; "
-            f"stop it with: hypersweep stop {job['study']}"
+            f"follow it with: hypersweep studies / hypersweep leaderboard {shlex.quote(job['study'])}; "
+            f"stop it with: hypersweep stop {shlex.quote(job['study'])}"
         )
         return
     if dry_run:
@@ -82,7 +99,15 @@ def run(
         )
         for i, point in enumerate(plan["points"]):
             out.print(f"  {i:>4}  " + ", ".join(f"{k}={fmt_value(v)}" for k, v in point.items()))
+            if plan.get("argv"):
+                out.print("        argv: " + shlex.join(plan["argv"][i]), markup=False)
         return
+    if with_ui:
+        from hypersweep.cli._ui import serve_beside
+
+        with opened(store, create=True):  # the dashboard reads the store this run creates
+            pass
+        err.print(f"dashboard: {serve_beside(store)}", markup=False, soft_wrap=True)
     run_with_progress(
         quiet,
         lambda view: orchestrate.run_sweep(
@@ -97,6 +122,7 @@ def run(
             address=address,
             on_progress=view,
             artifact_root=artifact_root,
+            start_early=True,  # the process ends with the run: Ray may start before the store opens
         ),
     )
 
@@ -104,9 +130,9 @@ def run(
 @cli.command()
 @click.argument("name")
 @store_option
-@click.option("--trials", type=click.IntRange(min=0), help="New total of finished trials.")
+@click.option("--trials", type=click.IntRange(0, MAX_TRIALS), help="New total of finished trials.")
 @click.option("--retry-failed", is_flag=True, help="Rerun every failed trial's params once more.")
-@click.option("--parallel", type=click.IntRange(min=1), help="Trials in flight at most.")
+@click.option("--parallel", type=click.IntRange(1, MAX_TRIALS), help="Trials in flight at most.")
 @executor_options
 @click.option("--artifact-root", help="Where artifacts and checkpoints go (default: as when the study ran).")
 @click.option("--quiet", is_flag=True, help="No live display.")
@@ -143,8 +169,7 @@ def resume(
 @store_option
 def stop(name: str, store: str | None) -> None:
     """Ask NAME's driver to stop: running trials finish, then it exits (resumable)."""
-    orchestrate.stop_sweep(name, store=store)
-    err.print(f"asked the driver of {name!r} to stop; running trials finish first")
+    err.print(orchestrate.stop_sweep(name, store=store).message)
 
 
 @cli.command()

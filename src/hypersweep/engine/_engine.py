@@ -1,7 +1,7 @@
 """The sweep loop: ask a strategy -> submit to an executor -> wait -> record in the store -> tell.
 
 Depends only on the ``Strategy``, ``Executor`` and store-role interfaces. The driver alone writes: it
-keeps ``parallel`` trials in flight and ends as ``docs/semantics.md``'s table says. The seams:
+keeps ``parallel`` trials in flight and ends as docs/semantics.md section 4's table says. The seams:
 
 * ``_policy``: when the run ends (pure functions);
 * ``_launcher``: which trials start next and how (reruns, ask-ahead, queueing, chunking), by the
@@ -13,12 +13,14 @@ keeps ``parallel`` trials in flight and ends as ``docs/semantics.md``'s table sa
 from __future__ import annotations
 
 import math
+import shlex
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from hypersweep.artifacts import accepted_records
 from hypersweep.engine._environments import EnvironmentCache
 from hypersweep.engine._launcher import InFlight, Launcher
 from hypersweep.engine._policy import FIRST_FAILS, IMMEDIATE, StopReason, check_stop, end_status, idle_reason
@@ -26,7 +28,7 @@ from hypersweep.engine._writer import STORE_RETRY_S, Writer
 from hypersweep.errors import FailureBudgetExceeded
 from hypersweep.executors import Executor, ResourceRequest, TaskCrashed, TaskDone
 from hypersweep.records import MetricPoint, StudyRecord, StudyStatus, TrialOutcome, TrialRecord, TrialState
-from hypersweep.spec import nest_params
+from hypersweep.spec import trial_config
 from hypersweep.store import LeaseHolder, TrialWriter
 from hypersweep.strategies import HistoryTrial, Strategy
 from hypersweep.trial import TrialPayload, TrialRunResult
@@ -168,10 +170,9 @@ class Engine:
     # -- set-up ----------------------------------------------------------------------------------------
     def _load(self) -> Progress:
         trials = self.store.get_trials(self.study.study_id)
-        history = [
-            HistoryTrial(t, self.store.get_history(t.trial_id) if self._sync and t.state.is_finished else ())
-            for t in trials
-        ]
+        finished = [t.trial_id for t in trials if t.state.is_finished] if self._sync else []
+        points = self.store.get_histories(finished) if finished else {}
+        history = [HistoryTrial(t, points.get(t.trial_id, ())) for t in trials]
         self.strategy.load_history(history)
         prog = Progress(study=self.study.name, budget=self.opt.trials)
         for t in trials:
@@ -359,7 +360,7 @@ class Engine:
         if reason is StopReason.EXHAUSTED and not met and prog.failed:
             summary.notes.append(
                 f"{prog.failed} trial(s) failed; rerun their params with "
-                f"`hypersweep resume {self.study.name} --retry-failed`"
+                f"`hypersweep resume {shlex.quote(self.study.name)} --retry-failed`"
             )
         if reason is StopReason.FAILURES:
             raise FailureBudgetExceeded(self._failure_message(failures))
@@ -377,7 +378,9 @@ class Engine:
                 "same error; fix the trial and resume"
             )
         lines = [head, "failures:"] + [f"  {f}" for f in failures[:5]]
-        lines.append(f"see one with `hypersweep leaderboard {self.study.name} --where \"state = 'failed'\"`")
+        lines.append(
+            f"see one with `hypersweep leaderboard {shlex.quote(self.study.name)} --where \"state = 'failed'\"`"
+        )
         return "\n".join(lines)
 
 
@@ -410,7 +413,7 @@ def build_payload(
         study=study.name,
         number=rec.number,
         params=dict(rec.params),
-        nested_params=nest_params(spec.parameters, rec.params),
+        nested_params=trial_config(spec.parameters, rec.params, wandb=spec.format == "wandb"),
         seed=rec.seed,
         workdir=study.workdir,
         objective=spec.objective.metric if spec.objective is not None else None,
@@ -453,5 +456,5 @@ def outcome_from_result(
         gpu_ids=tuple(r.gpu_ids),
         error=r.error,
         log_tail=r.log_tail,
-        artifacts=tuple(getattr(r, "artifact_records", ())),
+        artifacts=accepted_records(r.artifact_records, r.artifact_scope),  # only the trial's own blobs
     )

@@ -3,7 +3,7 @@
 Each returns the :class:`StopReason` that ends the run, or None. ``check_stop`` applies the rules that end
 a run at once, in their order of precedence; ``idle_reason`` the ones that end a run with nothing in
 flight; ``end_status`` what the study's status becomes. The table they implement is in
-``docs/semantics.md``.
+``docs/resume.md``.
 """
 
 from __future__ import annotations

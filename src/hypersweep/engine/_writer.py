@@ -9,6 +9,7 @@ connection dropped.
 from __future__ import annotations
 
 import logging
+import shlex
 import time
 from collections.abc import Callable, Collection, Sequence
 from typing import Protocol, TypeVar
@@ -151,7 +152,7 @@ class Writer:
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(StoreUnavailableError),
-            wait=tenacity.wait_exponential_jitter(initial=STORE_BACKOFF_S[0], max=STORE_BACKOFF_S[1]),
+            wait=tenacity.wait_exponential_jitter(multiplier=STORE_BACKOFF_S[0], max=STORE_BACKOFF_S[1]),
             stop=tenacity.stop_before_delay(max(self.retry_s, 0.0)),
             before_sleep=before_sleep,
             reraise=True,
@@ -164,7 +165,7 @@ class Writer:
             raise StoreUnavailableError(
                 f"{e}\nstudy {name!r} stopped: the store stayed unavailable while {what} "
                 f"({tries} tries over {self.retry_s:g} s, HYPERSWEEP_STORE_RETRY_S); "
-                f"resume it with `hypersweep resume {name}` once the store is back"
+                f"resume it with `hypersweep resume {shlex.quote(name)}` once the store is back"
             ) from e
         if first_failure:
             _log.warning(

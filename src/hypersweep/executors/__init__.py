@@ -14,15 +14,44 @@ __all__ = [
     "TaskCrashed",
     "TaskDone",
     "make_executor",
+    "prestart_executor",
 ]
 
 
-def make_executor(name: str, *, address: str | None = None, working_dir: str | None = None) -> Executor:
+def make_executor(
+    name: str,
+    *,
+    address: str | None = None,
+    working_dir: str | None = None,
+    store_url: str | None = None,
+    artifact_root: str | None = None,
+) -> Executor:
+    """``working_dir`` is shipped to a cluster at ``address``, less the store's files and the artifact
+    root (never shipped, see docs/security.md)."""
     if name == "local":
         return LocalExecutor()
     from hypersweep.executors._ray import RayExecutor
 
-    return RayExecutor(address=address, working_dir=working_dir)
+    return RayExecutor(
+        address=address, working_dir=working_dir, store_url=store_url, artifact_root=artifact_root
+    )
+
+
+def prestart_executor(
+    name: str,
+    *,
+    address: str | None = None,
+    working_dir: str | None = None,
+    store_url: str | None = None,
+    artifact_root: str | None = None,
+) -> None:
+    """Begin starting the executor ``make_executor`` will be asked for with these arguments, in the
+    background, while the caller does other work (Ray: import, start or join, warm a worker)."""
+    if name != "ray":
+        return
+    from hypersweep.executors._ray_start import init_kwargs, prestart
+
+    prestart(init_kwargs(address, working_dir, None, store_url, artifact_root))
 
 
 def __getattr__(name: str) -> object:

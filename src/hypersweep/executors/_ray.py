@@ -1,6 +1,6 @@
 """Ray executor: each trial is a Ray task with its resource request; results come with ``ray.wait``.
 
-Crash policy (ARCHITECTURE.md): a task gets ``max_retries=1`` for system failures (its worker died,
+Crash policy (docs/resume.md, "Faults the driver survives"): a task gets ``max_retries=1`` for system failures (its worker died,
 its node was lost) and no retry for exceptions (trials catch their own exceptions anyway). Reports
 from running trials go to a small hub actor that the driver drains; pruning decisions go back the
 same way and the trial sees them at its next report.
@@ -28,6 +28,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from hypersweep.errors import ExecutorError, InsufficientResourcesError
 from hypersweep.executors._base import Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
+from hypersweep.executors._ray_start import init_kwargs, start, take
 
 __all__ = ["RayExecutor"]
 
@@ -170,31 +171,24 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(
-        self, address: str | None = None, working_dir: str | None = None, num_cpus: int | None = None
+        self,
+        address: str | None = None,
+        working_dir: str | None = None,
+        num_cpus: int | None = None,
+        *,
+        store_url: str | None = None,
+        artifact_root: str | None = None,
     ) -> None:
-        self._started = False
-        if not ray.is_initialized():
-            kwargs: dict[str, Any] = {
-                "include_dashboard": False,
-                "logging_level": logging.WARNING,
-                "configure_logging": True,
-            }
-            if address:
-                kwargs["address"] = address
-                if working_dir:
-                    kwargs["runtime_env"] = {"working_dir": working_dir}
-            elif not os.environ.get("RAY_ADDRESS"):
-                # a Ray of our own, private to this driver, never a cluster some `ray start` left behind
-                kwargs["address"] = "local"
-                os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-                if num_cpus is not None:
-                    kwargs["num_cpus"] = num_cpus
-            try:
-                ray.init(**kwargs)
-            except (ConnectionError, ValueError, RuntimeError) as e:
-                where = address or "a local Ray"
-                raise ExecutorError(f"could not start or join Ray at {where}: {e}") from e
-            self._started = True
+        kwargs = init_kwargs(address, working_dir, num_cpus, store_url, artifact_root)
+        try:
+            taken = take(kwargs)  # a Ray started early for this run (see _ray_start.py)
+            self._started = bool(taken)
+            if taken is None and not ray.is_initialized():
+                start(kwargs)
+                self._started = True
+        except Exception as e:  # Ray raises a bare Exception when its node does not come up in time
+            where = address or "a local Ray"
+            raise ExecutorError(f"could not start or join Ray at {where}: {e}") from e
         self._tasks: dict[Any, _Task] = {}
         self._by_key: dict[int, _Task] = {}
         self._hub: Any = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hypersweep.errors import UsageError
-from hypersweep.spec import SweepSpec
+from hypersweep.spec import MAX_TRIALS, SweepSpec
 from hypersweep.strategies import strategy_entry
 
 __all__ = ["budget_trials"]
@@ -12,8 +12,8 @@ __all__ = ["budget_trials"]
 def budget_trials(spec: SweepSpec, trials: int | None) -> int | None:
     """``--trials``, else ``budget.trials``, else a finite strategy's size (a grid's); None: no limit."""
     if trials is not None:
-        if trials < 0:
-            raise UsageError("--trials must be >= 0")
+        if not 0 <= trials <= MAX_TRIALS:
+            raise UsageError(f"--trials must be between 0 and {MAX_TRIALS} (2**31 - 1), not {trials}")
         return trials
     if spec.budget.trials is not None:
         return spec.budget.trials

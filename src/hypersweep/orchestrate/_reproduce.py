@@ -1,6 +1,6 @@
 """``reproduce``: rerun a trial from scratch with the same params and seed, then show what differs.
 
-The rerun is a kind apart (CONTRACT.md section 4): a ``rerun`` trial linked to its original, outside
+The rerun is a kind apart (docs/semantics.md section 4): a ``rerun`` trial linked to its original, outside
 the budget, the numbering and the leaderboard; it needs no lease, so it can run while the sweep does.
 """
 
@@ -170,7 +170,7 @@ def reproduce(
             points.extend(MetricPoint(n, s, v) for n, s, v in pts)
             return False
 
-        ex = make_executor(executor, address=address, working_dir=study.workdir)
+        ex = make_executor(executor, address=address, working_dir=study.workdir, store_url=st.url_masked)
         outcome: TrialOutcome
         try:
             r = spec.resources

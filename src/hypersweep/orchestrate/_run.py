@@ -33,7 +33,7 @@ from hypersweep.errors import (
 from hypersweep.orchestrate._budget import budget_trials
 from hypersweep.provenance import code_file, file_hash, git_info, hash_data
 from hypersweep.query import leaderboard_rows
-from hypersweep.records import NewStudy, StudyRecord, StudyStatus, TrialState
+from hypersweep.records import EndReason, NewStudy, StudyRecord, StudyStatus, TrialState
 from hypersweep.spec import GP_INSTALL, SweepSpec, auto_strategy, gp_available, load_spec, parse_spec
 from hypersweep.store import Store, opened, resolve_store_url
 
@@ -148,6 +148,7 @@ def _start_engine(
     owner = uuid.uuid4().hex
     st.acquire_lease(study.study_id, owner, socket.gethostname(), os.getpid())
     status = StudyStatus.INTERRUPTED
+    end_reason: EndReason | None = None
     ended = False
     try:
         st.mark_interrupted(study.study_id)  # what a dead driver left running
@@ -156,7 +157,14 @@ def _start_engine(
             o = st.get_study(other)
             hist = [HistoryTrial(t) for t in st.get_trials(o.study_id, states=[TrialState.COMPLETE])]
             strategy.warm_start(hist)
-        ex = make_executor(executor, address=address, working_dir=study.workdir)
+        root = _artifact_root(st, spec, study, artifact_root)
+        ex = make_executor(
+            executor,
+            address=address,
+            working_dir=study.workdir,
+            store_url=st.url_masked,  # SQLite: the file (no password); never shipped, nor the root
+            artifact_root=root,
+        )
         try:
             r = spec.resources
             fit = ex.check_resources(
@@ -164,7 +172,6 @@ def _start_engine(
             )
             n_parallel = max(1, parallel or spec.budget.parallel or fit)
             ahead = queue_ahead(strategy.traits, n_parallel, fit, cluster_queues=ex.name == "ray")
-            root = _artifact_root(st, spec, study, artifact_root)
             opts = EngineOptions(
                 artifact_root=root,
                 trials=trials,
@@ -181,18 +188,35 @@ def _start_engine(
             engine = Engine(spec, study, st, strategy, ex, opts, on_progress=on_progress)
             summary = engine.run()
             status = summary.status
+            end_reason = _END_REASONS.get(summary.reason.name)
             ended = True
             return summary
         finally:
             ex.close()
+    except KeyboardInterrupt:
+        end_reason = EndReason.INTERRUPT
+        raise
     finally:
         try:
-            st.release_lease(study.study_id, owner, status)
+            st.release_lease(study.study_id, owner, status, end_reason)
         except StoreUnavailableError:
             # the run already failed (the store went down): keep that error, which says how to resume;
             # the lease expires by itself, and a resume on this host takes over a dead driver's at once
             if ended:
                 raise
+
+
+# the engine's StopReason (by name) -> the study's recorded end_reason
+_END_REASONS = {
+    "BUDGET": EndReason.BUDGET,
+    "EXHAUSTED": EndReason.BUDGET,
+    "TARGET": EndReason.TARGET,
+    "TIMEOUT": EndReason.TIMEOUT,
+    "STOPPED": EndReason.STOP,
+    "FAILURES": EndReason.FAILURES,
+    "INTERRUPTED": EndReason.INTERRUPT,
+    "PATIENCE": EndReason.PATIENCE,
+}
 
 
 def _artifact_root(st: Store, spec: SweepSpec, study: StudyRecord, cli_root: str | None) -> str:
@@ -208,6 +232,23 @@ def _artifact_root(st: Store, spec: SweepSpec, study: StudyRecord, cli_root: str
     if warning:
         warnings.warn(warning, stacklevel=2)
     return root
+
+
+def _prestart(executor: str, address: str | None, spec: SweepSpec, url: str, cli_root: str | None) -> None:
+    """Start the executor early, with the arguments ``_start_engine`` will give it for a new study."""
+    import warnings
+
+    from hypersweep.artifacts import default_root
+    from hypersweep.executors import prestart_executor
+    from hypersweep.store import mask_url
+
+    spec_root = (spec.artifacts or {}).get("root") if isinstance(spec.artifacts, Mapping) else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # _start_engine warns, once
+        root, _ = default_root(mask_url(url), spec_root, cli_root, spec_dir=spec.workdir)
+    prestart_executor(
+        executor, address=address, working_dir=spec.workdir, store_url=mask_url(url), artifact_root=root
+    )
 
 
 def _result(st: Store, study: StudyRecord, summary: RunSummary) -> RunResult:
@@ -230,12 +271,19 @@ def run_sweep(
     address: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     artifact_root: str | None = None,
+    start_early: bool = False,
 ) -> RunResult:
     """Run a sweep file to completion (or resume its study when it exists and nothing that decides what
-    trials compute changed). Returns the study, how the run ended and the top-5 leaderboard."""
+    trials compute changed). Returns the study, how the run ended and the top-5 leaderboard.
+
+    ``start_early``: join or start Ray in the background while the store is opened, so the first trial
+    starts sooner (the CLI does; a run that fails before its first trial leaves that Ray up until the
+    process exits)."""
     spec = path_or_spec if isinstance(path_or_spec, SweepSpec) else load_spec(path_or_spec, overrides)
     study_name = name or spec.name
     url = resolve_store_url(store)
+    if start_early:  # Ray starts while the store is opened and the study recorded
+        _prestart(executor, address, spec, url, artifact_root)
     with opened(url, create=True) as st:
         st.check_writable()
         try:

@@ -10,15 +10,16 @@ and size the store recorded.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from hypersweep.artifacts import check_name, fetch
+from hypersweep.artifacts import check_name, default_root, download_refusal, fetch, layout_root
 from hypersweep.errors import ArtifactIntegrityError, UsageError
 from hypersweep.query._rows import leaderboard_rows
-from hypersweep.records import ArtifactRecord
+from hypersweep.records import ArtifactRecord, StudyRecord
 from hypersweep.store import Store
 
 __all__ = [
@@ -38,6 +39,21 @@ def list_artifacts(st: Store, name: str, number: int) -> list[ArtifactRecord]:
     return st.get_artifacts(_trial_id(st, name, number))
 
 
+def _study_root(st: Store, study: StudyRecord) -> str | None:
+    """The artifact root the study's runs used by default (its sweep file's ``artifacts.root``, else
+    beside a SQLite store): a renamed study's blobs still lie under it. None when it cannot be told."""
+    from hypersweep.errors import SpecError
+    from hypersweep.spec import parse_spec
+
+    try:
+        spec = parse_spec(study.spec_text, file=study.spec_path, workdir=study.workdir, check_files=False)
+    except SpecError:
+        return None
+    spec_root = (spec.artifacts or {}).get("root") if isinstance(spec.artifacts, Mapping) else None
+    root, _ = default_root(st.url_masked, spec_root, None, spec_dir=study.workdir)
+    return root
+
+
 def download_artifacts(
     st: Store,
     name: str,
@@ -46,17 +62,27 @@ def download_artifacts(
     kinds: Iterable[str] | None = ("file",),
     *,
     storage_options: Mapping[str, Any] | None = None,
+    artifact_root: str | None = None,
 ) -> list[Path]:
     """Download trial ``number``'s artifacts of the given kinds (None: all) into ``dest``, each as
     ``dest/<artifact name>``, verifying size and sha256; returns the files written.
 
-    Every artifact is tried; the ones that fail verification (or are missing from the root) are
-    not left in ``dest``, and a :class:`ArtifactIntegrityError` then lists them all.
+    Only blobs inside the artifact root are read: ``artifact_root`` when given, else the study's
+    default root (its ``artifacts.root``, or ``artifacts/`` beside a SQLite store), else the root that
+    the record's URI implies by hypersweep's layout (``{root}/{study}/{number}/{name}``, see
+    docs/artifacts.md). A record whose URI is anywhere else (a forged ``/etc/hostname``), or that
+    leads out of the root through ``..`` or a symlink, is refused without opening it.
+
+    Every artifact is tried; the ones that fail verification (or are missing from the root, or are
+    refused) are not left in ``dest``, and a :class:`ArtifactIntegrityError` then lists them all.
     """
     wanted = None if kinds is None else set(kinds)
     base = Path(dest)
     out: list[Path] = []
     failed: list[str] = []
+    study = st.get_study(name)
+    name_of_study = study.name
+    recorded_root = artifact_root or _study_root(st, study)
     for rec in list_artifacts(st, name, number):
         if wanted is not None and rec.kind not in wanted:
             continue
@@ -64,6 +90,17 @@ def download_artifacts(
             rel = check_name(rec.name)
         except ValueError as e:
             failed.append(str(e))
+            continue
+        root = (
+            recorded_root
+            if recorded_root is not None and download_refusal(rec.uri, recorded_root, storage_options) is None
+            else layout_root(rec, name_of_study, str(number))
+        )
+        if root is None:
+            failed.append(
+                f"artifact {rec.name}: refused, its recorded location {rec.uri} is not in the artifact "
+                f"root's layout for {name_of_study} #{number}; nothing was read from it"
+            )
             continue
         try:
             out.append(
@@ -74,6 +111,7 @@ def download_artifacts(
                     size=rec.size,
                     label=rec.name,
                     storage_options=storage_options,
+                    root=root,
                 )
             )
         except ArtifactIntegrityError as e:
@@ -100,7 +138,7 @@ def best_trial(
     rows = leaderboard_rows(st, [name], top=1)
     if not rows:
         raise UsageError(
-            f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {name})"
+            f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {shlex.quote(name)})"
         )
     row = dict(rows[0])
     study, number = row["study"], row["number"]  # ``name`` may be a glob

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 
 from hypersweep.errors import StudyExistsError, StudyLockedError, SweepNotFoundError, UsageError
@@ -16,7 +17,7 @@ def _refuse_if_live(st: Store, study: StudyRecord, what: str) -> None:
     if lease is not None and not lease.expired:
         raise StudyLockedError(
             f"cannot {what} study {study.name!r}: a driver is running it (host {lease.host}, pid {lease.pid}); "
-            f"stop it first with `hypersweep stop {study.name}`",
+            f"stop it first with `hypersweep stop {shlex.quote(study.name)}`",
             host=lease.host,
             pid=lease.pid,
         )

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from html import escape
@@ -26,7 +27,7 @@ from hypersweep.errors import SpecError, UsageError
 from hypersweep.query._rows import leaderboard_rows
 from hypersweep.records import EnvironmentRecord, StudyRecord, TrialRecord, TrialState, is_system_metric
 from hypersweep.spec import SweepSpec, parse_spec
-from hypersweep.store import Store, opened
+from hypersweep.store import StoreReader, opened
 from hypersweep.strategies import HistoryTrial
 
 __all__ = ["write_report"]
@@ -132,7 +133,7 @@ def _glob_literal(name: str) -> str:
 
 
 # -- sections ------------------------------------------------------------------------------------------
-def _summary(st: Store, study: StudyRecord, counts: Mapping[TrialState, int]) -> str:
+def _summary(st: StoreReader, study: StudyRecord, counts: Mapping[TrialState, int]) -> str:
     objective = (
         f"{study.objective_metric} ({study.direction.value if study.direction else 'minimize'})"
         if study.objective_metric
@@ -272,12 +273,11 @@ def write_report(name: str, out: str | os.PathLike[str], *, store: str | None = 
         counts = st.study_counts(study.study_id)
         if not counts.get(TrialState.COMPLETE):
             raise UsageError(
-                f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {name})"
+                f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {shlex.quote(name)})"
             )
         trials = st.get_trials(study.study_id)
-        history = [
-            HistoryTrial(t, tuple(st.get_history(t.trial_id)) if t.state.is_finished else ()) for t in trials
-        ]
+        points = st.get_histories([t.trial_id for t in trials if t.state.is_finished])
+        history = [HistoryTrial(t, tuple(points.get(t.trial_id, ()))) for t in trials]
         rows = leaderboard_rows(st, [_glob_literal(name)], top=TOP)
         best = st.get_trial(study.study_id, rows[0]["number"]) if rows else None
         env = st.get_environment(best.environment_id) if best and best.environment_id is not None else None

@@ -9,7 +9,7 @@ from typing import Any
 from hypersweep.errors import SweepNotFoundError, UsageError
 from hypersweep.records import Direction, StudyRecord, TrialRecord, TrialState
 from hypersweep.spec import flatten
-from hypersweep.store import Store
+from hypersweep.store import StoreReader
 
 __all__ = ["leaderboard_rows", "study_rows", "trial_row"]
 
@@ -36,7 +36,7 @@ def trial_row(study: StudyRecord, t: TrialRecord) -> dict[str, Any]:
 
 
 def leaderboard_rows(
-    st: Store,
+    st: StoreReader,
     names: Sequence[str],
     *,
     top: int | None = 10,
@@ -48,7 +48,7 @@ def leaderboard_rows(
     """Ranked trials of one or more studies (names may be globs) as JSON-able rows.
 
     Studies rank together when they share the objective metric. ``where`` is the filter language of
-    CONTRACT.md section 5 (parsed, then bound; never pasted into SQL); a filter on ``state`` reaches
+    docs/semantics.md section 5 (parsed, then bound; never pasted into SQL); a filter on ``state`` reaches
     trials of any state, otherwise complete (and with ``include_pruned`` pruned) trials are listed.
     ``sort`` defaults to the objective in its goal's direction; another key sorts ascending unless
     ``order`` is ``desc``. Missing values sort last.
@@ -92,26 +92,19 @@ def leaderboard_rows(
     return [trial_row(by_id[t.study_id], t) for t in rows]
 
 
-def study_rows(st: Store, pattern: str | None = None) -> list[dict[str, Any]]:
+def study_rows(st: StoreReader, pattern: str | None = None) -> list[dict[str, Any]]:
     out = []
-    for s in st.list_studies(pattern):
-        counts = st.study_counts(s.study_id)
-        best = (
-            st.top_trials(
-                [s.study_id],
-                metric=s.objective_metric,
-                direction=s.direction,
-                limit=1,
-                states=[TrialState.COMPLETE],
-            )
-            if s.objective_metric
-            else []
-        )
+    studies = st.list_studies(pattern)
+    ids = [s.study_id for s in studies]
+    all_counts, bests = st.studies_counts(ids), st.best_objectives(ids)  # one read each, not two per study
+    for s in studies:
+        counts = all_counts[s.study_id]
         out.append(
             {
                 "name": s.name,
                 "strategy": s.strategy,
                 "status": s.status.value,
+                "end_reason": s.end_reason.value if s.end_reason else None,
                 "trials_complete": counts.get(TrialState.COMPLETE, 0),
                 "trials_pruned": counts.get(TrialState.PRUNED, 0),
                 "trials_failed": counts.get(TrialState.FAILED, 0),
@@ -120,7 +113,7 @@ def study_rows(st: Store, pattern: str | None = None) -> list[dict[str, Any]]:
                 "budget": s.budget_trials,
                 "objective": s.objective_metric,
                 "direction": s.direction.value if s.direction else None,
-                "best_objective": best[0].objective if best else None,
+                "best_objective": bests[s.study_id],
                 "updated_at": _iso(s.updated_at),
                 "tags": dict(s.tags),
             }

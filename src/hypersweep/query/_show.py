@@ -11,12 +11,12 @@ from typing import Any
 from hypersweep.errors import UsageError
 from hypersweep.query._rows import trial_row
 from hypersweep.records import TrialState, is_system_metric
-from hypersweep.store import Store
+from hypersweep.store import StoreReader
 
 __all__ = ["export_study", "show_trial", "trial_log"]
 
 
-def show_trial(st: Store, name: str, number: int) -> dict[str, Any]:
+def show_trial(st: StoreReader, name: str, number: int) -> dict[str, Any]:
     """Everything recorded about one trial, JSON-able."""
     study = st.get_study(name)
     t = st.get_trial(study.study_id, number)
@@ -57,7 +57,7 @@ def _environment(env: Any) -> dict[str, Any]:
     }
 
 
-def export_study(st: Store, name: str, out: str | os.PathLike[str], fmt: str) -> Path:
+def export_study(st: StoreReader, name: str, out: str | os.PathLike[str], fmt: str) -> Path:
     """Write every trial of a study (params, metrics, environment summary) as csv, parquet or json."""
     import pandas as pd
 
@@ -97,7 +97,7 @@ def export_study(st: Store, name: str, out: str | os.PathLike[str], fmt: str) ->
     return path
 
 
-def trial_log(st: Store, name: str, number: int) -> tuple[str, TrialState]:
+def trial_log(st: StoreReader, name: str, number: int) -> tuple[str, TrialState]:
     """The stdout/stderr tail kept for trial ``number`` of study ``name``, and the trial's state."""
     study = st.get_study(name)
     t = st.get_trial(study.study_id, number)

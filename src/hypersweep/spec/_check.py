@@ -11,7 +11,27 @@ from typing import Any
 from hypersweep.errors import SpecViolation
 from hypersweep.spec._yaml import Loc, Path, YamlDoc, path_str
 
-__all__ = ["Report", "did_you_mean", "is_int", "is_number", "parse_duration"]
+__all__ = [
+    "INT_MAX",
+    "INT_MIN",
+    "MAX_DURATION_S",
+    "MAX_SEED",
+    "MAX_TRIALS",
+    "Report",
+    "did_you_mean",
+    "is_int",
+    "is_number",
+    "parse_duration",
+    "param_value_problem",
+]
+
+# Every integer in a sweep file fits a signed 64-bit integer (what the stores and Optuna hold); trial counts fit
+# the store's 32-bit column; seeds are 0 <= seed < 2**63 (see docs/sweep-file.md, "Limits")
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
+MAX_TRIALS = 2**31 - 1
+MAX_SEED = INT_MAX
+MAX_DURATION_S = 10 * 365 * 86400.0  # timers past ~292 years overflow the platform's clock arithmetic
 
 
 def is_number(v: Any) -> bool:
@@ -24,6 +44,32 @@ def is_number(v: Any) -> bool:
 
 def is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+def param_value_problem(value: Any) -> str | None:
+    """Why a categorical or constant value cannot be a parameter's value, or None.
+
+    A mapping would be read back as nested parameters (``opt: {a: 1}`` becomes ``opt.a``), and NaN or
+    infinity is not JSON (PostgreSQL refuses it), so both are refused; lists, and mappings inside lists, are
+    kept as one value.
+    """
+    if isinstance(value, dict):
+        return (
+            "a mapping cannot be a parameter value (it would be read back as nested parameters): "
+            "write it as a list, or name the choices with strings and map them in the trial"
+        )
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            return (
+                f"{v!r} is not a value a store can hold (JSON has no NaN or infinity): write a finite number"
+            )
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+    return None
 
 
 def did_you_mean(word: Any, choices: Iterable[str], hints: Mapping[str, str] | None = None) -> str:
@@ -141,7 +187,9 @@ class Report:
         minimum: float | None = None,
         exclusive: bool = False,
         integer: bool = False,
+        maximum: int | None = None,
     ) -> float | int | None:
+        """A number (an int with ``integer``), finite, within int64 when an int, within the bounds given."""
         if value is None:
             return None
         ok = is_int(value) if integer else is_number(value)
@@ -152,9 +200,22 @@ class Report:
             )
             self.error(path, f"must be {want}, not {_kind(value)} {value!r}{extra}")
             return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.error(path, f"must be a finite number, not {value!r}: write a finite value")
+            return None
+        if is_int(value) and not INT_MIN <= value <= INT_MAX:
+            self.error(
+                path,
+                f"{_short(value)} does not fit a 64-bit integer: integers in a sweep file must lie between "
+                f"-2**63 and 2**63 - 1; write a smaller value",
+            )
+            return None
         if minimum is not None and (value <= minimum if exclusive else value < minimum):
             rel = ">" if exclusive else ">="
             self.error(path, f"must be {rel} {minimum:g}, not {value!r}")
+            return None
+        if maximum is not None and value > maximum:
+            self.error(path, f"must be at most {maximum} ({_power_of_two(maximum)}), not {_short(value)}")
             return None
         return value
 
@@ -189,7 +250,20 @@ class Report:
             self.error(
                 path, f"{value!r} is not a duration: write e.g. 30m, 1h30m, 10s, 2h, or a number of seconds"
             )
+        elif seconds > MAX_DURATION_S:
+            self.error(path, f"{value!r} is longer than 10 years, the limit: write a shorter duration, or leave it out for no limit")  # fmt: skip
+            return None
         return seconds
+
+
+def _short(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:12]}...({len(text)} digits)"
+
+
+def _power_of_two(maximum: int) -> str:
+    bits = (maximum + 1).bit_length() - 1
+    return f"2**{bits} - 1" if maximum + 1 == 2**bits else f"{maximum:g}"
 
 
 def _kind(value: Any) -> str:

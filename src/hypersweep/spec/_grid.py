@@ -3,6 +3,9 @@
 The first parameter varies slowest (``itertools.product`` over the file's parameter order). A parameter
 whose ``when`` conditions fail is absent from the point, and the duplicates this creates are dropped
 (the first occurrence keeps its place).
+
+Sizes are computed arithmetically (:func:`grid_size` never builds a range it does not need), and
+:func:`grid_points` refuses grids above :data:`MAX_GRID_POINTS` (see docs/sweep-file.md, "Limits").
 """
 
 from __future__ import annotations
@@ -14,9 +17,16 @@ from typing import Any
 from hypersweep.spec._quantile import grid_values_q_uniform
 from hypersweep.spec._space import Param, is_active
 
-__all__ = ["grid_points", "grid_size", "grid_values", "not_griddable_reason"]
+__all__ = [
+    "MAX_GRID_POINTS",
+    "grid_points",
+    "grid_size",
+    "grid_values",
+    "not_griddable_reason",
+    "value_count",
+]
 
-_ABSENT = object()
+MAX_GRID_POINTS = 1_000_000  # a grid is expanded in memory: a point is a dict, about 0.5 KB
 
 
 def not_griddable_reason(p: Param) -> str | None:
@@ -34,11 +44,42 @@ def not_griddable_reason(p: Param) -> str | None:
     return f"{p.distribution} is a disallowed type with grid search (grid needs categorical, constant, int_uniform or q_uniform)"  # fmt: skip
 
 
-def grid_values(p: Param) -> list[Any]:
-    """The values ``p`` takes in a grid (raises ValueError when it has none)."""
+def _raw_count(p: Param) -> int:
+    """How many values :func:`grid_values` lists for ``p``, by arithmetic (duplicates included)."""
+    if p.kind == "categorical":
+        return len(p.values)
+    if p.kind == "constant":
+        return 1
+    if p.kind == "int":
+        return (int(p.high) - int(p.low)) // int(p.step or 1) + 1  # type: ignore[arg-type]
+    if p.kind == "float":
+        low, high, fstep = float(p.low), float(p.high), float(p.step)  # type: ignore[arg-type]
+        return math.floor((high - low) / fstep + 1e-9) + 1
+    a = p.args
+    return max(0, math.ceil((a["max"] - a["min"]) / a["q"]))
+
+
+def value_count(p: Param) -> int:
+    """The number of distinct values ``p`` takes in a grid, without building a long range.
+
+    Raises ValueError when ``p`` is not griddable.
+    """
     reason = not_griddable_reason(p)
     if reason is not None:
         raise ValueError(f"parameter {p.name!r}: {reason}")
+    n = _raw_count(p)
+    if n > MAX_GRID_POINTS or p.kind in ("int", "constant"):
+        return n  # int ranges hold no duplicates; past the limit the exact figure does not matter
+    return len({_freeze(v) for v in grid_values(p)})
+
+
+def grid_values(p: Param) -> list[Any]:
+    """The values ``p`` takes in a grid (raises ValueError when it has none, or more than the limit)."""
+    reason = not_griddable_reason(p)
+    if reason is not None:
+        raise ValueError(f"parameter {p.name!r}: {reason}")
+    if _raw_count(p) > MAX_GRID_POINTS:
+        raise ValueError(f"parameter {p.name!r} has more than {MAX_GRID_POINTS:,} grid values")
     if p.kind == "categorical":
         return list(p.values)
     if p.kind == "constant":
@@ -54,20 +95,57 @@ def grid_values(p: Param) -> list[Any]:
     return grid_values_q_uniform(a["min"], a["max"], a["q"])
 
 
-def grid_size(params: Sequence[Param]) -> int | None:
-    """The number of grid points, or None when some parameter is not griddable."""
+def grid_size(params: Sequence[Param], cap: int | None = None) -> int | None:
+    """The number of grid points, or None when some parameter is not griddable.
+
+    Computed arithmetically. With ``cap``, counting stops once the count is known to exceed it: the result
+    is then some number above ``cap`` (a grid with ``when`` conditions is counted branch by branch, and
+    every branch holds at least one point, so this takes at most ``cap`` steps).
+    """
     if any(not_griddable_reason(p) is not None for p in params):
         return None
+    counts = [value_count(p) for p in params]
     if not any(p.when for p in params):
-        return math.prod(len(grid_values(p)) for p in params)
-    return len(grid_points(params))
+        return math.prod(counts)
+    # branch only on the parameters a later `when` names; the others multiply
+    named = {other for p in params for other, _ in p.when}
+    total = 0
+    point: dict[str, Any] = {}
+
+    def walk(i: int, factor: int) -> bool:  # False: stop, the cap is exceeded
+        nonlocal total
+        if i == len(params):
+            total += factor
+            return cap is None or total <= cap
+        p = params[i]
+        if not is_active(p, point):
+            return walk(i + 1, factor)
+        if p.name not in named:
+            return walk(i + 1, factor * counts[i])
+        seen: set[Any] = set()
+        for v in grid_values(p):
+            if _freeze(v) in seen:
+                continue
+            seen.add(_freeze(v))
+            point[p.name] = v
+            if not walk(i + 1, factor):
+                return False
+        del point[p.name]
+        return True
+
+    walk(0, 1)
+    return total
 
 
 def grid_points(params: Sequence[Param]) -> list[dict[str, Any]]:
     """Every valid point of the grid, flat dotted names, first parameter slowest.
 
-    Raises ValueError naming the parameter when one is not griddable.
+    Raises ValueError naming the parameter when one is not griddable, or when the grid has more than
+    :data:`MAX_GRID_POINTS` points.
     """
+    size = grid_size(params, cap=MAX_GRID_POINTS)
+    if size is not None and size > MAX_GRID_POINTS:
+        raise ValueError(f"the grid has more than {MAX_GRID_POINTS:,} points")
     values = [grid_values(p) for p in params]
     out: list[dict[str, Any]] = []
     seen: set[Any] = set()

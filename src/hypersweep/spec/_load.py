@@ -14,20 +14,25 @@ from typing import Any
 
 from hypersweep.errors import SpecError, SpecViolation
 from hypersweep.spec._check import Report, did_you_mean, is_int, is_number
-from hypersweep.spec._command import is_known_macro, macro_of, template_fields
-from hypersweep.spec._grid import grid_size, grid_values, not_griddable_reason
+from hypersweep.spec._command import MACROS, is_known_macro, macro_of, template_fields
+from hypersweep.spec._grid import MAX_GRID_POINTS, grid_size, not_griddable_reason
 from hypersweep.spec._model import SweepSpec
 from hypersweep.spec._native import NATIVE_TOP_KEYS, freeze, parse_native
 from hypersweep.spec._space import Param, flatten, is_active
 from hypersweep.spec._strategy import resolve_strategy
-from hypersweep.spec._wandb import WANDB_TOP_KEYS, parse_wandb
+from hypersweep.spec._wandb import (
+    WANDB_TOP_KEYS,
+    is_study_name,
+    parse_wandb,
+    program_problem,
+    study_name_from,
+)
 from hypersweep.spec._yaml import Path, load_yaml, parse_scalar
 
 __all__ = ["load_spec", "parse_spec"]
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
 _NAME_BAD = re.compile(r"[\s*?\[\]/\\]")
-_GRID_EXPANSION_LIMIT = 1_000_000
 
 
 def load_spec(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> SweepSpec:
@@ -75,7 +80,7 @@ def parse_spec(
                     "",
                     f"this file is neither a hypersweep sweep file nor a W&B sweep config ({what}): a native file "
                     "needs `parameters` (and `trial`), a W&B config needs `method` and `parameters`",
-                    1 if data is None or not isinstance(data, dict) else None,
+                    1,
                     None,
                     file,
                 ),
@@ -173,13 +178,20 @@ def _finish(
     params: list[Param] = parts["parameters"]
     ppaths = _param_paths(params, parts["format"])
     name = parts["name"]
+    stem = FsPath(file).stem if file else "sweep"
+    default = _NAME_BAD.sub("-", stem).strip("-") or "sweep"
     if name is None:
-        stem = FsPath(file).stem if file else "sweep"
-        name = _NAME_BAD.sub("-", stem).strip("-") or "sweep"
-    elif not name.strip() or _NAME_BAD.search(name) or len(name) > 200:
+        name = default
+    elif parts["format"] == "wandb" and not is_study_name(name):  # a W&B display name
+        derived = study_name_from(name) or default
+        parts["metadata"]["display_name"] = name
+        r.warn(("name",), f"{name!r} is a W&B display name: the study is named {derived!r} (choose another with --name NAME)")  # fmt: skip
+        name = derived
+    elif not is_study_name(name):
         r.error(
             ("name",),
-            f"name {name!r} must be non-empty, at most 200 characters, without spaces, / or * ? [ ]",
+            f"name {name!r} must be non-empty, at most 200 characters, without spaces, / or * ? [ ] "
+            "(or run with --name NAME)",
         )
     budget = parts["budget"]
     strategy = resolve_strategy(
@@ -194,11 +206,20 @@ def _finish(
             if reason is not None:
                 r.error(ppaths[p.name], f"parameter {p.name!r} cannot be part of a grid: {reason}")
         if all(not_griddable_reason(p) is None for p in params):
-            size = grid_size(params)
+            size = grid_size(params, cap=MAX_GRID_POINTS)
+            if size is not None and size > MAX_GRID_POINTS:
+                r.error(
+                    ("method",) if parts["format"] == "wandb" else ("strategy",),
+                    f"the grid has {'at least ' if any(p.when for p in params) else ''}{_count(size)} points, above "
+                    f"the limit of {MAX_GRID_POINTS:,} (a grid is expanded in memory): use a larger step or fewer "
+                    "values, or random or tpe search",
+                )
+                size = None
             budget = _grid_budget(r, budget, size, parts["format"])
     else:
-        if all(not_griddable_reason(p) is None for p in params) and _product(params) <= _GRID_EXPANSION_LIMIT:
-            size = grid_size(params)
+        size = grid_size(params, cap=MAX_GRID_POINTS)
+        if size is not None and size > MAX_GRID_POINTS:
+            size = None
         if budget.trials is None:
             what = "run_cap" if parts["format"] == "wandb" else "budget.trials"
             r.warn(("budget",) if parts["format"] == "native" else ("run_cap",),
@@ -235,13 +256,8 @@ def _finish(
     )
 
 
-def _product(params: Sequence[Param]) -> int:
-    n = 1
-    for p in params:
-        n *= max(1, len(grid_values(p)))
-        if n > _GRID_EXPANSION_LIMIT:
-            break
-    return n
+def _count(n: int) -> str:
+    return f"{n:,}" if n < 10**15 else f"about 10**{len(str(n)) - 1}"
 
 
 def _param_paths(params: Sequence[Param], fmt: str) -> dict[str, Path]:
@@ -348,7 +364,7 @@ def _check_template(
         macro = macro_of(item)
         if macro is not None:
             if not is_known_macro(macro):
-                r.warn((*path, i), f"unknown macro ${{{macro}}}: it expands to nothing (as in W&B){did_you_mean(macro, ['env', 'interpreter', 'program', 'args', 'args_no_hyphens', 'args_json', 'args_no_boolean_flags', 'args_json_file'])}")  # fmt: skip
+                r.warn((*path, i), f"unknown macro ${{{macro}}}: it expands to nothing (as in W&B){did_you_mean(macro, MACROS)}")  # fmt: skip
             elif macro == "program" and not program:
                 r.warn((*path, i), "${program} is used but `program` is not set: it expands to nothing")
             continue
@@ -372,10 +388,13 @@ def _check_files(r: Report, trial: Any, wd: str, command_path: Path, block: str)
         problem = _module_problem(module, wd, func)
         if problem:
             r.error((*tpath, "function"), problem)
-    if trial.program is not None and trial.command is not None and "${program}" in trial.command:
-        prog = trial.program
-        if not (os.path.isfile(os.path.join(wd, prog)) or os.path.isfile(prog)):
-            r.error(("program",), f"program {prog!r} not found in {wd} (nor in the current folder)")
+    if (
+        trial.program is not None
+        and trial.command is not None
+        and "${program}" in trial.command
+        and (problem := program_problem(trial.program, wd, trial.command))
+    ):
+        r.error(("program",), problem)
     if trial.command is None or trial.function is not None:
         return
     items = [c for c in trial.command if c != "${env}"]

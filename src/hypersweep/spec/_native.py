@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import sys
 from typing import Any
 
-from hypersweep.spec._check import Report, did_you_mean, is_int, is_number
+from hypersweep.spec._check import Report, did_you_mean, is_int, is_number, param_value_problem
 from hypersweep.spec._sections import (
     parse_artifacts,
     parse_budget,
@@ -63,6 +64,7 @@ _TYPE_HINTS = {
     "str": "categorical",
     "fixed": "constant",
 }
+MAX_STEPS = 2**53  # beyond it, low + k*step are no longer distinct floats
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -138,6 +140,10 @@ def _native_param(r: Report, name: str, spec: Any, path: Path) -> Param | None:
         if "value" not in spec:
             r.error((*path, "value"), "a constant needs `value`")
             return None
+        problem = param_value_problem(spec["value"])
+        if problem:
+            r.error((*path, "value"), problem)
+            return None
         return Param(name, "constant", "constant", value=spec["value"], args={"value": spec["value"]})
     if kind == "categorical":
         values = spec.get("values")
@@ -145,10 +151,17 @@ def _native_param(r: Report, name: str, spec: Any, path: Path) -> Param | None:
             r.error((*path, "values"), "a categorical parameter needs `values`: a non-empty list")
             return None
         seen: set[Any] = set()
+        bad = False
         for i, v in enumerate(values):
-            if freeze(v) in seen:
+            problem = param_value_problem(v)
+            if problem:
+                r.error((*path, "values", i), problem)
+                bad = True
+            elif freeze(v) in seen:
                 r.warn((*path, "values", i), f"value {v!r} is listed twice")
             seen.add(freeze(v))
+        if bad:
+            return None
         return Param(name, "categorical", "categorical", values=tuple(values), args={"values": list(values)})
     return _numeric(r, name, kind, spec, path)
 
@@ -192,6 +205,20 @@ def _numeric(r: Report, name: str, kind: str, spec: dict[str, Any], path: Path) 
         return None
     if log and step is not None:
         r.error((*path, "step"), "`step` cannot be combined with `log: true`: drop one of them")
+        return None
+    if not integer and not math.isfinite(high - low):
+        r.error(
+            (*path, "high"),
+            f"the range high - low overflows a float ({float(high) - float(low):g}): no search can sample it; "
+            f"narrow the bounds (high - low must stay below {sys.float_info.max:.3g})",
+        )
+        return None
+    if step is not None and not integer and (high - low) / step > MAX_STEPS:
+        r.error(
+            (*path, "step"),
+            f"step {step:g} is below the float precision of [{low:g}, {high:g}] (more than 2**53 steps): "
+            "use a larger step, or drop step for a continuous range",
+        )
         return None
     if step is not None and step > high - low and high > low:
         r.warn((*path, "step"), f"step {step} is larger than high - low: the only point is {low}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from hypersweep.spec._check import MAX_SEED, MAX_TRIALS
 from hypersweep.spec._sections import EARLY_STOPPING_OPTIONS
 from hypersweep.spec._strategy import OPTION_TYPES, STRATEGY_OPTIONS
 
@@ -178,15 +179,16 @@ def json_schema() -> dict[str, Any]:
             "seed": {
                 "type": "integer",
                 "minimum": 0,
+                "maximum": MAX_SEED,
                 "description": "default: drawn at random, then recorded",
             },
             "budget": {
                 "type": "object",
                 "properties": {
-                    "trials": {"type": "integer", "minimum": 1},
-                    "parallel": {"type": "integer", "minimum": 1},
-                    "max_failures": {"type": "integer", "minimum": 0},
-                    "retries": {"type": "integer", "minimum": 0, "default": 0},
+                    "trials": {"type": "integer", "minimum": 1, "maximum": MAX_TRIALS},
+                    "parallel": {"type": "integer", "minimum": 1, "maximum": MAX_TRIALS},
+                    "max_failures": {"type": "integer", "minimum": 0, "maximum": MAX_TRIALS},
+                    "retries": {"type": "integer", "minimum": 0, "maximum": MAX_TRIALS, "default": 0},
                     "timeout": {"$ref": "#/$defs/duration"},
                 },
                 "additionalProperties": False,

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from hypersweep.records import Direction
-from hypersweep.spec._check import Report, is_int, is_number
+from hypersweep.spec._check import MAX_SEED, MAX_TRIALS, Report, is_int, is_number
 from hypersweep.spec._model import Budget, EarlyStopping, Objective, Resources, TrialConfig
 from hypersweep.spec._strategy import STRATEGY_OPTIONS, add_strategy_name, parse_strategy
 from hypersweep.spec._yaml import Path
@@ -70,7 +70,7 @@ def _string_list(r: Report, value: Any, path: Path, what: str, items: str) -> li
 
 
 def parse_seed(r: Report, raw: Any, path: Path) -> int | None:
-    v = r.number(raw, path, minimum=0, integer=True)
+    v = r.number(raw, path, minimum=0, maximum=MAX_SEED, integer=True)
     return int(v) if v is not None else None
 
 
@@ -78,10 +78,12 @@ def parse_budget(r: Report, raw: Any, path: Path, allowed: tuple[str, ...] | Non
     m = r.mapping(raw, path, "budget") or {}
     keys = allowed or ("trials", "parallel", "max_failures", "retries", "timeout")
     r.unknown_keys(m, path, keys, {"n_trials": "trials", "max_trials": "trials", "timeout_s": "timeout"})
-    trials = r.number(m.get("trials"), (*path, "trials"), minimum=1, integer=True)
-    parallel = r.number(m.get("parallel"), (*path, "parallel"), minimum=1, integer=True)
-    max_failures = r.number(m.get("max_failures"), (*path, "max_failures"), minimum=0, integer=True)
-    retries = r.number(m.get("retries"), (*path, "retries"), minimum=0, integer=True)
+    trials = r.number(m.get("trials"), (*path, "trials"), maximum=MAX_TRIALS, minimum=1, integer=True)
+    parallel = r.number(m.get("parallel"), (*path, "parallel"), maximum=MAX_TRIALS, minimum=1, integer=True)
+    max_failures = r.number(
+        m.get("max_failures"), (*path, "max_failures"), maximum=MAX_TRIALS, minimum=0, integer=True
+    )
+    retries = r.number(m.get("retries"), (*path, "retries"), maximum=MAX_TRIALS, minimum=0, integer=True)
     timeout = r.duration(m.get("timeout"), (*path, "timeout"))
     return Budget(
         trials=int(trials) if trials is not None else None,

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
+import shutil
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 from hypersweep.records import Direction
-from hypersweep.spec._check import Report, did_you_mean, is_int, is_number
+from hypersweep.spec._check import MAX_TRIALS, Report, did_you_mean, is_int, is_number, param_value_problem
 from hypersweep.spec._command import escape_braces
 from hypersweep.spec._model import EarlyStopping, Objective, StrategyConfig
 from hypersweep.spec._quantile import QuantilePPF, has_multiple_inside
@@ -34,9 +38,13 @@ from hypersweep.spec._yaml import Path
 
 __all__ = [
     "DISTRIBUTIONS",
+    "STUDY_NAME_BAD",
+    "is_study_name",
+    "study_name_from",
     "HYPERSWEEP_BLOCK_KEYS",
     "WANDB_TOP_KEYS",
     "infer_distribution",
+    "program_problem",
     "parse_wandb",
     "wandb_param",
 ]
@@ -98,6 +106,45 @@ DISTRIBUTIONS: dict[str, dict[str, tuple[Any, str]]] = {
 _LEGACY = {"log_uniform": "log_uniform_values", "q_log_uniform": "q_log_uniform_values", "inv_log_uniform": "inv_log_uniform_values"}  # fmt: skip
 _DIST_HINTS = {"loguniform": "log_uniform_values", "choice": "categorical", "randint": "int_uniform", "lognormal": "log_normal"}  # fmt: skip
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# characters a study name may not hold (the native format refuses them; a W&B display name may hold them)
+STUDY_NAME_BAD = re.compile(r"[\s*?\[\]/\\]")
+STUDY_NAME_MAX = 200
+
+
+def is_study_name(name: str) -> bool:
+    return bool(name.strip()) and not STUDY_NAME_BAD.search(name) and len(name) <= STUDY_NAME_MAX
+
+
+def study_name_from(display: str) -> str:
+    """The study name for a W&B display name: the name itself when it is a valid study name (so existing
+    studies keep resuming); otherwise each refused character becomes ``-``, runs of ``-`` collapse to one
+    and the ends are stripped (``First Sweep`` -> ``First-Sweep``). Empty when nothing is left."""
+    if is_study_name(display):
+        return display
+    name = re.sub(r"-{2,}", "-", STUDY_NAME_BAD.sub("-", display)).strip("-")
+    return name[:STUDY_NAME_MAX].strip("-")
+
+
+def program_problem(program: str, wd: str, command: Sequence[str]) -> str | None:
+    """None when W&B's ``program`` is found: a file beside the sweep file or in the current folder, or,
+    when the command runs it without ``${interpreter}``, an executable on PATH (a console script such as
+    ``icu-benchmarks``). Otherwise the error, naming every place tried."""
+    beside, here = os.path.join(wd, program), os.path.abspath(program)
+    if os.path.isfile(beside) or os.path.isfile(here):
+        return None
+    tried = [f"{beside} (beside the sweep file)", f"{here} (the current folder)"]
+    direct = "${interpreter}" not in command
+    if direct:
+        if shutil.which(program) is not None:
+            return None
+        tried.append(f"{program!r} on PATH")
+    hint = (
+        "check the name, or install the package that provides it"
+        if direct
+        else "a command that runs it with ${interpreter} needs a file; an executable on PATH is run "
+        "without ${interpreter} (command: [${env}, ${program}, ${args}])"
+    )
+    return f"program {program!r} not found: tried {', '.join(tried)}; {hint}"
 
 
 def infer_distribution(spec: dict[str, Any]) -> tuple[str | None, str]:
@@ -226,12 +273,22 @@ def wandb_param(r: Report, name: str, spec: Any, path: Path) -> Param | None:
 
 def _check_value(r: Report, path: Path, key: str, v: Any, kind: str, dist: str) -> bool:
     if kind == "any":
+        problem = param_value_problem(v)
+        if problem:
+            r.error(path, problem)
+            return False
         return True
     if kind == "list":
         if not isinstance(v, list) or not v:
             r.error(path, f"`{key}` must be a non-empty list")
             return False
-        return True
+        ok = True
+        for i, item in enumerate(v):
+            problem = param_value_problem(item)
+            if problem:
+                r.error((*path, i), problem)
+                ok = False
+        return ok
     if kind == "probs":
         if not isinstance(v, list) or not v or not all(is_number(x) and x >= 0 for x in v):
             r.error(path, "`probabilities` must be a non-empty list of numbers >= 0")
@@ -269,6 +326,8 @@ def _build(r: Report, name: str, dist: str, a: dict[str, Any], path: Path) -> Pa
         if not lo < hi:
             r.error((*path, "min"), f"{name}: min {lo} is not less than max {hi}")
             return None
+        if not _range_ok(r, name, dist, a, path):
+            return None
         if dist in _LEGACY:
             r.warn(
                 (*path, "distribution"),
@@ -291,8 +350,57 @@ def _build(r: Report, name: str, dist: str, a: dict[str, Any], path: Path) -> Pa
             )
         ppf = QuantilePPF(dist, a, low=vlo, high=vhi)
         return Param(name, "quantile", dist, low=vlo, high=vhi, ppf=ppf, args=a)
+    if not _spread_ok(r, name, dist, a, path):
+        return None
     ppf = QuantilePPF(dist, a)  # normal, log_normal, beta and their q-forms
     return Param(name, "quantile", dist, ppf=ppf, args=a)
+
+
+_MAX_STEPS = 2**53  # beyond it, multiples of q are no longer distinct floats
+_Z = 7.5  # the inverse normal CDF at the sampler's extreme quantile (1 - 1e-12) is about 7.03
+
+
+def _range_ok(r: Report, name: str, dist: str, a: dict[str, Any], path: Path) -> bool:
+    """Bounds every search can sample in float arithmetic (a finite range, exponents, q's steps)."""
+    lo, hi = float(a["min"]), float(a["max"])
+    if not math.isfinite(hi - lo):
+        r.error((*path, "max"), f"{name}: the range max - min overflows a float: narrow the bounds (max - min must stay below {sys.float_info.max:.3g})")  # fmt: skip
+        return False
+    if dist in _LEGACY:
+        try:
+            vlo, vhi = _value_bounds(dist, lo, hi)
+        except OverflowError:
+            vlo, vhi = 0.0, math.inf
+        if vlo <= 0.0 or not math.isfinite(vhi):
+            r.error((*path, "max"), f"{name}: {dist} takes natural-log exponents as min and max, and exp() of these bounds does not fit a float (exponents must lie in [-745, 709]); did you mean {_LEGACY[dist]}?")  # fmt: skip
+            return False
+    q = a.get("q")
+    if q is not None:
+        vlo, vhi = _value_bounds(dist, lo, hi)
+        ratio = max(abs(vlo), abs(vhi)) / float(q)
+        if not math.isfinite(ratio) or ratio > _MAX_STEPS:
+            r.error((*path, "q"), f"{name}: q={q:g} is below the float precision of [{_fmt(vlo)}, {_fmt(vhi)}] (more than 2**53 multiples): use a larger q")  # fmt: skip
+            return False
+    return True
+
+
+def _spread_ok(r: Report, name: str, dist: str, a: dict[str, Any], path: Path) -> bool:
+    """normal/log_normal (and q-forms): every sampled value must be a finite float."""
+    if "mu" not in a:
+        return True
+    mu, sigma = float(a["mu"]), float(a["sigma"])
+    top = abs(mu) + _Z * sigma
+    if not math.isfinite(top) or ("log" in dist and mu + _Z * sigma > 709.0):
+        what = "exp(mu + 7.5 sigma)" if "log" in dist else "mu + 7.5 sigma"
+        r.error((*path, "sigma"), f"{name}: {what} overflows a float, so samples would be infinite: use a smaller mu or sigma")  # fmt: skip
+        return False
+    q = a.get("q")
+    if q is not None:
+        ratio = (math.exp(mu + _Z * sigma) if "log" in dist else top) / float(q)
+        if not math.isfinite(ratio) or ratio > _MAX_STEPS:
+            r.error((*path, "q"), f"{name}: q={q:g} is below the float precision of the values sampled (more than 2**53 multiples): use a larger q")  # fmt: skip
+            return False
+    return True
 
 
 def _value_bounds(dist: str, lo: float, hi: float) -> tuple[float, float]:
@@ -349,7 +457,7 @@ def parse_wandb(r: Report, data: dict[str, Any], block_from_file: bool) -> dict[
 
     run_cap = data.get("run_cap")
     if run_cap is not None:
-        run_cap = r.number(run_cap, ("run_cap",), minimum=0, exclusive=True, integer=True)
+        run_cap = r.number(run_cap, ("run_cap",), minimum=0, exclusive=True, integer=True, maximum=MAX_TRIALS)
     program = r.string(data.get("program"), ("program",))
     command = parse_command_list(r, data.get("command"), ("command",))
     if command is not None:  # W&B passes items verbatim: escape braces so templates see them as text

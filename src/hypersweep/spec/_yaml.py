@@ -5,7 +5,9 @@ builds plain Python values itself so that it can
 
 * remember where every key and value is (1-based line and column, keyed by YAML path),
 * refuse duplicate keys (PyYAML silently keeps the last one),
-* read plain scalars such as ``1e-5`` (strings in YAML 1.1) as floats, remembering where it did so.
+* read plain scalars such as ``1e-5`` (strings in YAML 1.1) as floats, remembering where it did so,
+* refuse documents whose aliases expand past :data:`MAX_NODES` values ("billion laughs") or refer to
+  themselves, before anything walks the expanded tree (see docs/sweep-file.md, "Limits").
 
 Nothing here ever constructs arbitrary Python objects: unknown tags are errors.
 """
@@ -18,7 +20,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Loc", "YamlDoc", "YamlFailure", "load_yaml", "parse_scalar", "path_str"]
+__all__ = ["MAX_NODES", "Loc", "YamlDoc", "YamlFailure", "load_yaml", "parse_scalar", "path_str"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -28,6 +30,8 @@ Loc = tuple[int, int]  # (line, column), both 1-based
 # YAML 1.2 floats that YAML 1.1 (PyYAML) leaves as strings: 1e-5, 1E5, -2e+3, .5e-3, 5.e3 ...
 _FLOAT_RE = re.compile(r"^[-+]?(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)[eE][-+]?\d+$")
 _STR_TAG = "tag:yaml.org,2002:str"
+# every value counts once per place it appears after alias expansion; real sweep files hold a few hundred
+MAX_NODES = 100_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -197,14 +201,98 @@ def load_yaml(text: str) -> YamlDoc:
     except yaml.MarkedYAMLError as e:
         doc.failures.append(_explain(e, text))
         return doc
-    except yaml.YAMLError as e:  # pragma: no cover - every PyYAML error we know is marked
-        doc.failures.append(YamlFailure(f"invalid YAML: {e}"))
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow, located by its offset
+        line = text.count("\n", 0, e.position) + 1
+        column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
+        char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        doc.failures.append(
+            YamlFailure(
+                f"character {char} is not allowed in YAML (control characters and the like): remove it",
+                line,
+                column,
+            )
+        )
+        return doc
+    except yaml.YAMLError as e:  # pragma: no cover - every other PyYAML error we know is marked
+        doc.failures.append(YamlFailure(f"invalid YAML: {e}", 1, None))
         return doc
     if node is None:
         doc.data = None
         return doc
+    problem = _measure(node)
+    if problem is not None:
+        doc.failures.append(problem)
+        return doc
     doc.data = _Builder(doc).build(node, ())
     return doc
+
+
+def _children(node: yaml.Node) -> list[tuple[str | int, yaml.Node]]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(enumerate(node.value))
+    if isinstance(node, yaml.MappingNode):
+        out: list[tuple[str | int, yaml.Node]] = []
+        for k, v in node.value:
+            name = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
+            out.append((name, k))
+            out.append((name, v))
+        return out
+    return []
+
+
+def _measure(root: yaml.Node) -> YamlFailure | None:
+    """Refuse a self-referencing alias, or aliases that expand the document past :data:`MAX_NODES` values.
+
+    Sizes are counted once per distinct node (memoised), so this is linear in the document's text even when
+    its expansion is exponential.
+    """
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, Path, bool]] = [(root, (), False)]
+    while stack:
+        node, path, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            size[key] = min(1 + sum(size[id(c)] for _, c in _children(node)), MAX_NODES + 1)
+            continue
+        if key in size:
+            continue
+        if key in active:
+            m = node.start_mark
+            return YamlFailure(
+                f"this alias refers to its own anchor (at line {m.line + 1}): a value cannot contain itself; "
+                "write the value out instead",
+                m.line + 1,
+                m.column + 1,
+                path_str(path),
+            )
+        active.add(key)
+        stack.append((node, path, True))
+        for part, child in reversed(_children(node)):
+            stack.append((child, (*path, part), False))
+    if size[id(root)] <= MAX_NODES:
+        return None
+    node, path = root, ()  # point at the smallest value that is over the limit by itself
+    while True:
+        big = [(part, c) for part, c in _children(node) if size[id(c)] > MAX_NODES]
+        if not big:
+            break
+        part, node = big[0]
+        path = (*path, part)
+    m = node.start_mark
+    if len(size) > MAX_NODES:  # that many distinct values were written out: no alias to blame
+        what = f"this value holds more than {MAX_NODES:,} values"
+        fix = "use a range (low/high with step) instead of listing the values"
+    else:
+        what = f"aliases (*name) expand this value to more than {MAX_NODES:,} values"
+        fix = "write the values out, or use fewer nested aliases"
+    return YamlFailure(
+        f"{what}: sweep files are limited to {MAX_NODES:,} values after alias expansion; {fix}",
+        m.line + 1,
+        m.column + 1,
+        path_str(path),
+    )
 
 
 def parse_scalar(text: str) -> tuple[Any, str | None]:

@@ -9,7 +9,8 @@ Contract (every implementation passes ``tests/store/``):
 * ``finish_trials`` writes many outcomes in one transaction. A trial that is already terminal
   (complete, pruned, failed, interrupted) is never changed: finishing it again is ignored and reported
   in the return value, never silently overwritten.
-* ``add_reports`` appends per-step history; a trial's history reads back ordered by (name, step) and
+* ``add_reports`` appends per-step history (a point whose step is not an integer in [0, 2**63) is
+  dropped with a ``RuntimeWarning``, never failing the batch); a trial's history reads back ordered by (name, step) and
   keeps every reported point (the same step reported twice keeps the last value).
 * Environments are deduplicated by ``EnvironmentRecord.hash``.
 * Timestamps are timezone-aware UTC.
@@ -32,6 +33,7 @@ from typing import Any, Protocol
 from hypersweep.records import (
     ArtifactRecord,
     Direction,
+    EndReason,
     EnvironmentRecord,
     LeaseInfo,
     MetricPoint,
@@ -57,6 +59,8 @@ class StoreReader(Protocol):
     def get_study_by_id(self, study_id: int) -> StudyRecord: ...
     def list_studies(self, pattern: str | None = None) -> list[StudyRecord]: ...
     def study_counts(self, study_id: int) -> dict[TrialState, int]: ...
+    def studies_counts(self, study_ids: Sequence[int]) -> dict[int, dict[TrialState, int]]: ...
+    def best_objectives(self, study_ids: Sequence[int]) -> dict[int, float | None]: ...
     def get_lease(self, study_id: int, ttl_s: float = 30.0) -> LeaseInfo | None: ...
     def get_trials(
         self,
@@ -68,6 +72,7 @@ class StoreReader(Protocol):
     def get_trial(self, study_id: int, number: int) -> TrialRecord: ...
     def get_trial_by_id(self, trial_id: int) -> TrialRecord: ...
     def get_history(self, trial_id: int) -> list[MetricPoint]: ...
+    def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]: ...
     def get_environment(self, environment_id: int) -> EnvironmentRecord: ...
     def get_artifacts(self, trial_id: int) -> list[ArtifactRecord]: ...
     def top_trials(
@@ -96,6 +101,7 @@ class TrialWriter(Protocol):
         with_metrics: bool = True,
     ) -> list[TrialRecord]: ...
     def get_history(self, trial_id: int) -> list[MetricPoint]: ...
+    def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]: ...
     def create_trials(self, study_id: int, trials: Sequence[NewTrial]) -> list[TrialRecord]: ...
     def finish_trials(self, outcomes: Sequence[TrialOutcome]) -> list[int]: ...
     def add_reports(self, reports: Iterable[tuple[int, MetricPoint]]) -> None: ...
@@ -148,18 +154,31 @@ class Store(abc.ABC):
     def study_counts(self, study_id: int) -> dict[TrialState, int]:
         """Number of sweep trials per state (reruns excluded)."""
 
+    @abc.abstractmethod
+    def studies_counts(self, study_ids: Sequence[int]) -> dict[int, dict[TrialState, int]]:
+        """``study_counts`` of several studies, in one read."""
+
+    @abc.abstractmethod
+    def best_objectives(self, study_ids: Sequence[int]) -> dict[int, float | None]:
+        """The best objective of each study's complete sweep trials, in its direction (None: no such
+        trial, or no objective), in one read."""
+
     # -- lease -----------------------------------------------------------------------------------------
     @abc.abstractmethod
     def acquire_lease(self, study_id: int, owner: str, host: str, pid: int, ttl_s: float = 30.0) -> None:
-        """Take the study's lease (see module docstring). Sets the study status to running."""
+        """Take the study's lease (see module docstring). Sets the study status to running and, in the
+        same statement, clears ``stop_requested`` and ``end_reason``: a stop asked of an earlier run
+        never stops this one."""
 
     @abc.abstractmethod
     def renew_lease(self, study_id: int, owner: str) -> bool:
         """Heartbeat. False when the lease is no longer ours (taken over)."""
 
     @abc.abstractmethod
-    def release_lease(self, study_id: int, owner: str, status: StudyStatus) -> None:
-        """Drop our lease and set the final study status."""
+    def release_lease(
+        self, study_id: int, owner: str, status: StudyStatus, end_reason: EndReason | None = None
+    ) -> None:
+        """Drop our lease and set the final study status and why the run ended (``end_reason``)."""
 
     @abc.abstractmethod
     def get_lease(self, study_id: int, ttl_s: float = 30.0) -> LeaseInfo | None: ...
@@ -207,8 +226,25 @@ class Store(abc.ABC):
     def get_trial_by_id(self, trial_id: int) -> TrialRecord: ...
 
     @abc.abstractmethod
+    def change_cursor(self, study_id: int) -> int:
+        """The study's change cursor now (one primary-key read): pass it to ``trials_changed_since``
+        to hear of every change from here on."""
+
+    @abc.abstractmethod
+    def trials_changed_since(self, study_id: int, cursor: int = 0) -> tuple[list[TrialRecord], int]:
+        """The study's trials (reruns included) inserted or changed since the change cursor ``cursor``
+        (0: all of them), in change order, and the cursor to pass next time. A poll with nothing new
+        is one primary-key read and returns ``([], cursor)``. Every write that inserts trials or
+        changes a trial row (a state, a result, the log tail) moves the cursor; per-step reports do
+        not (read them with ``get_history``)."""
+
+    @abc.abstractmethod
     def get_history(self, trial_id: int) -> list[MetricPoint]:
         """Per-step history ordered by name, then step."""
+
+    @abc.abstractmethod
+    def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]:
+        """``get_history`` of several trials (an empty list for a trial without history), in one read."""
 
     @abc.abstractmethod
     def get_environment(self, environment_id: int) -> EnvironmentRecord: ...

@@ -30,7 +30,8 @@ literal ``%`` or ``_`` when compiled with ``escape="\\"``.
 ``!=`` is an error (SQL makes it never true); ``is null`` / ``is not null`` are the way.
 
 Every problem raises :class:`~hypersweep.errors.QueryError` with the 1-based column of the offending
-character and a short hint.
+character and a short hint. A filter holds at most :data:`MAX_TERMS` terms (comparisons and ``in`` list
+values) and nests at most 64 levels deep.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from hypersweep.errors import QueryError
 
 __all__ = [
     "COLUMN_FIELDS",
+    "MAX_TERMS",
     "And",
     "Compare",
     "Expr",
@@ -73,6 +75,9 @@ COLUMN_FIELDS: tuple[str, ...] = (
 _PREFIXES: tuple[str, ...] = ("params", "metrics")
 _KEYWORDS = frozenset({"and", "or", "not", "in", "is", "null", "true", "false", "like"})
 _MAX_DEPTH = 64
+MAX_TERMS = 1000
+"""At most this many comparisons and ``in`` list values in one filter (a longer filter is a
+``QueryError``): both backends run every filter up to it (docs/sql.md)."""
 
 LiteralValue: TypeAlias = int | float | str | bool | None
 
@@ -326,6 +331,17 @@ class _Parser:
         self._tokens = _Lexer(text).tokens()
         self.tok = next(self._tokens)
         self.depth = 0
+        self.terms = 0
+
+    def count(self, tok: _Token, n: int = 1) -> None:
+        """Count ``n`` more terms at ``tok``; past :data:`MAX_TERMS` the filter is refused."""
+        self.terms += n
+        if self.terms > MAX_TERMS:
+            raise self.error(
+                f"the filter has more than {MAX_TERMS} terms (comparisons and 'in' values); split it, "
+                "or use an 'in' list or a range such as params.x >= 1 and params.x <= 9",
+                tok.pos,
+            )
 
     # -- helpers
 
@@ -395,6 +411,7 @@ class _Parser:
 
     def parse_comparison(self, after: str) -> Expr:
         tok = self.tok
+        self.count(tok)
         if tok.kind == "NAME":
             self.advance()
             return self.parse_predicate(self.resolve(tok), tok)
@@ -532,6 +549,8 @@ class _Parser:
                     raise self.error(f"missing ')' to close the '(' at column {open_tok.pos + 1}", tok.pos)
                 raise self.error(f"expected {what}, found {_describe(tok)}", tok.pos)
             self.advance()
+            if len(values) > 0:
+                self.count(tok)  # the first value is the comparison's own term
             value = self.literal(tok)
             if value is None:
                 raise self.error("null cannot be in an 'in' list; add 'or <name> is null'", tok.pos)

@@ -42,7 +42,7 @@ def params_key(params: Mapping[str, Any]) -> str:
 
 
 def trial_seed(study_seed: int, params: Mapping[str, Any]) -> int:
-    """Seed of a trial: derived from the study seed and the params' identity (CONTRACT section 3)."""
+    """Seed of a trial: derived from the study seed and the params' identity (docs/semantics.md section 3)."""
     digest = hashlib.sha256(f"{study_seed}:{params_key(params)}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 

@@ -14,9 +14,10 @@ Conditional parameters use Optuna's define-by-run space: a parameter is suggeste
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import optuna
@@ -32,12 +33,24 @@ from hypersweep.records import Direction, TrialState
 from hypersweep.spec import Param, is_active
 from hypersweep.strategies._base import HistoryTrial, Strategy, Suggestion
 
-__all__ = ["OptunaMirror", "RandomStrategy", "SamplingStrategy", "TPEStrategy", "make_pruner"]
+__all__ = ["OptunaMirror", "RandomStrategy", "SamplingStrategy", "TPEStrategy", "make_pruner", "quiet_optuna"]
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 _QUANTILE_EPS = 1e-9
+
+
+@contextlib.contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Optuna's INFO lines ("A new study created in memory ...") off while the block runs: the studies
+    made here are internal mirrors, and their log lines would land in the commands' output."""
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
 
 
 def make_pruner(early_stopping: Any) -> optuna.pruners.BasePruner:
@@ -116,11 +129,12 @@ class OptunaMirror:
         self.params = tuple(params)
         self._dists = {p.name: _distribution(p) for p in self.params}
         self._has_objective = direction is not None
-        self.study = optuna.create_study(
-            direction=(direction or Direction.MINIMIZE).value,
-            sampler=sampler or optuna.samplers.RandomSampler(seed=0),
-            pruner=pruner,
-        )
+        with quiet_optuna():
+            self.study = optuna.create_study(
+                direction=(direction or Direction.MINIMIZE).value,
+                sampler=sampler or optuna.samplers.RandomSampler(seed=0),
+                pruner=pruner,
+            )
         self._report_counts: dict[int, int] = {}
         self._count_reports = prune_resource_is_reports
 

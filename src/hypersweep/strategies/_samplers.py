@@ -14,9 +14,10 @@ How each one resumes (docs/sweep-file.md, "Strategies"):
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import optuna
@@ -27,6 +28,16 @@ from hypersweep.spec import GP_INSTALL, gp_available
 from hypersweep.strategies._optuna import OptunaMirror, SamplingStrategy
 
 __all__ = ["CmaEsStrategy", "GPStrategy", "NSGA2Strategy", "QMCStrategy"]
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Optuna warns that QMC and GP's options are experimental and that CMA-ES's ``x0``/``sigma0`` are
+    deprecated (kept until Optuna 6, which hypersweep does not take yet): not the user's concern."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
 
 
 class GPStrategy(SamplingStrategy):
@@ -41,7 +52,8 @@ class GPStrategy(SamplingStrategy):
         super().__init__(spec, study_seed)
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
-        return optuna.samplers.GPSampler(seed=seed, **self._options(self._OPTIONS))
+        with _quiet():
+            return optuna.samplers.GPSampler(seed=seed, **self._options(self._OPTIONS))
 
 
 class CmaEsStrategy(SamplingStrategy):
@@ -72,8 +84,7 @@ class CmaEsStrategy(SamplingStrategy):
             x0 = {p.name: best[p.name] for p in numeric if p.name in best}
             if len(x0) == len(numeric) and x0:
                 opts["x0"] = x0
-        with warnings.catch_warnings():  # x0 and sigma0 are deprecated from Optuna 4.9 (kept until 6)
-            warnings.simplefilter("ignore", FutureWarning)
+        with _quiet():
             return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False, **opts)
 
 
@@ -85,14 +96,15 @@ class QMCStrategy(SamplingStrategy):
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         # the study seed, not the history-dependent one: a resumed study continues the same sequence
         s = self._seed & 0x7FFFFFFF
-        return optuna.samplers.QMCSampler(
-            qmc_type="sobol",
-            scramble=True,
-            seed=s,
-            independent_sampler=optuna.samplers.RandomSampler(seed=seed),
-            warn_asynchronous_seeding=False,
-            warn_independent_sampling=False,
-        )
+        with _quiet():
+            return optuna.samplers.QMCSampler(
+                qmc_type="sobol",
+                scramble=True,
+                seed=s,
+                independent_sampler=optuna.samplers.RandomSampler(seed=seed),
+                warn_asynchronous_seeding=False,
+                warn_independent_sampling=False,
+            )
 
     def _after_history(self, mirror: OptunaMirror) -> None:
         # Every trial of the study (whatever its state) but its first, drawn at random while the space
@@ -124,7 +136,8 @@ class NSGA2Strategy(SamplingStrategy):
         return int(self._options(self._OPTIONS).get("population_size", 50))
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
-        return optuna.samplers.NSGAIISampler(seed=seed, **self._options(self._OPTIONS))
+        with _quiet():
+            return optuna.samplers.NSGAIISampler(seed=seed, **self._options(self._OPTIONS))
 
     def _history_attrs(self) -> Callable[[int], dict[str, Any]] | None:
         key = optuna.samplers.NSGAIISampler._get_generation_key()

@@ -26,6 +26,7 @@ from optuna.trial import TrialState as OptunaState
 
 from hypersweep.records import Direction, TrialState
 from hypersweep.strategies._base import HistoryTrial
+from hypersweep.strategies._optuna import quiet_optuna
 
 __all__ = ["FIGURE_TITLES", "study_figures"]
 
@@ -36,6 +37,7 @@ FIGURE_TITLES: dict[str, str] = {
     "param_importances": "Parameter importances",
     "parallel_coordinate": "Parallel coordinates",
     "slice": "Slice plot",
+    "contour": "Contour plot",
 }
 
 
@@ -104,10 +106,11 @@ def _build_study(
     numbered = sorted((h for h in history if h.record.number is not None), key=lambda h: h.record.number or 0)
     shown = [h for h in numbered if h.record.state in (TrialState.COMPLETE, TrialState.PRUNED)]
     dists = _distributions(spec, shown)
-    study = optuna.create_study(
-        direction=(direction or Direction.MINIMIZE).value,
-        sampler=optuna.samplers.RandomSampler(seed=0),  # never samples; create_study wants one
-    )
+    with quiet_optuna():
+        study = optuna.create_study(
+            direction=(direction or Direction.MINIMIZE).value,
+            sampler=optuna.samplers.RandomSampler(seed=0),  # never samples; create_study wants one
+        )
     next_number = 0
     for h in numbered:
         rec, number = h.record, h.record.number or 0
@@ -194,6 +197,11 @@ def study_figures(
     if has_params:
         add("parallel_coordinate", lambda: vis.plot_parallel_coordinate(study, target_name=objective))
         add("slice", lambda: vis.plot_slice(study, target_name=objective))
+        if len({n for t in complete for n in t.params}) >= 2:
+            add("contour", lambda: vis.plot_contour(study, target_name=objective))
+        else:
+            notes["contour"] = "needs at least two searched parameters"
     else:
         notes["parallel_coordinate"] = notes["slice"] = "the study has no searched parameters"
+        notes["contour"] = notes["slice"]
     return {k: figures[k] for k in FIGURE_TITLES if k in figures}

@@ -122,8 +122,10 @@ class FakeExecutor(Executor):
         *,
         workers: int = 1,
         clock: SimClock | None = None,
+        record: bool = True,
     ) -> None:
         self.handler = handler
+        self.record = record  # keep every FakeTrial in ``submitted`` (off for long simulated studies)
         self.workers = workers
         self.clock = clock or SimClock()
         self._report: ReportHandler | None = None
@@ -160,7 +162,8 @@ class FakeExecutor(Executor):
             payload=payload,
         )
         self._submitted += 1
-        self.submitted.append(trial)
+        if self.record:
+            self.submitted.append(trial)
         self._queue.append(_Task(key, self.handler(trial)))
         self._start_queued()
 

@@ -123,6 +123,22 @@ def _number(name: str, value: Any) -> float:
     return float(value)
 
 
+def _step(step: Any) -> int | None:
+    """``step`` as an int when it is an integer (or an integral float) in [0, 2**63), else None."""
+    if isinstance(step, bool):
+        return None
+    if isinstance(step, float):
+        if not step.is_integer():
+            return None
+        step = int(step)
+    if not isinstance(step, int):
+        try:
+            step = int(step.__index__())
+        except (AttributeError, TypeError):
+            return None
+    return step if 0 <= step < 2**63 else None
+
+
 def _warn_once(what: str) -> None:
     if what not in _warned:
         _warned.add(what)
@@ -145,12 +161,20 @@ def report(step: int, **metrics: float) -> None:
     """Record intermediate metrics at ``step``; raises :class:`hypersweep.Pruned` when the pruner
     decides the trial should stop. The last reported value of each metric is its final value unless
     the trial returns another."""
+    checked = _step(step)
+    if checked is None:
+        warnings.warn(
+            f"hypersweep.report(): step {step!r} is not an integer in [0, 2**63): this report is ignored",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return
     ctx = _CURRENT.get()
     if ctx is not None:
-        ctx.add(int(step), metrics)
+        ctx.add(checked, metrics)
         return
     if _in_command_trial():
-        line = {"step": int(step)}
+        line = {"step": checked}
         for k, v in metrics.items():
             f = _number(k, v)
             line[k] = f if math.isfinite(f) else str(f)  # type: ignore[assignment]

@@ -42,6 +42,10 @@ class TrialPayload(TrialSpec):
         except BaseException:  # cancelled: Ray raised KeyboardInterrupt, perhaps inside an import
             forget_orphaned_modules()  # the worker runs later trials: leave it importable
             raise
+        if self.artifact_root:  # where the trial's blobs may be: the driver keeps only records inside it
+            from hypersweep.artifacts import trial_scope
+
+            result.artifact_scope = trial_scope(self.artifact_root, self.study, self.trial_key, self.params)
         result.started_at = started
         result.finished_at = datetime.now(UTC)
         result.host = socket.gethostname()

@@ -43,6 +43,9 @@ class TrialRunResult:
     artifacts: list[tuple[str, str]] = field(default_factory=list)
     pushed: bool = False  # reports or output went through the channel before this result
     artifact_records: list[Any] = field(default_factory=list)  # ArtifactRecords stored by the worker
+    # where this trial's blobs may be (hypersweep.artifacts.ArtifactScope, from the driver's payload):
+    # the driver keeps only the records inside it
+    artifact_scope: Any = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ class TrialSpec:
     wandb_capture: bool = False  # command trials import hypersweep's offline `wandb` stand-in
     artifact_root: str | None = None  # fsspec URL or folder for artifacts and checkpoints
     monitoring_interval_s: float | None = 2.0  # system metrics sampling period; None: off
+
+    @property
+    def trial_key(self) -> str:
+        """The trial's folder under the artifact root: its number, or ``rerun-<trial_id>``."""
+        return str(self.number) if self.number is not None else f"rerun-{self.trial_id}"
 
 
 def error_text(e: BaseException) -> str:

@@ -6,7 +6,6 @@ import collections
 import functools
 import importlib
 import io
-import json
 import math
 import os
 import signal
@@ -16,18 +15,31 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
+
+import psutil
 
 from hypersweep.errors import Pruned
-from hypersweep.spec import build_argv
+from hypersweep.spec import args_json, build_argv
 from hypersweep.trial._context import TrialContext, TrialInfo, reset_context, set_context
 from hypersweep.trial._monitor import SystemMonitor
+from hypersweep.trial._protocol import (
+    ArtifactLine,
+    CheckpointLine,
+    Message,
+    ProtocolWarning,
+    decode,
+    parse_line,
+)
 from hypersweep.trial._result import Channel, TrialRunResult, TrialSpec, error_text, worker_env
 
 __all__ = ["run_command", "run_function"]
 
 LOG_TAIL_BYTES = 64 * 1024
 KILL_GRACE_S = 10.0
+END_GRACE_S = 1.0  # SIGTERM to SIGKILL for what is left in a finished trial's process group
+READER_GRACE_S = 5.0  # how long the result waits for output pipes held open outside the group
+MAX_LINE_BYTES = 1 << 20  # a longer line is read (and logged) in pieces
 _functions: dict[tuple[str, str], Any] = {}
 
 
@@ -51,9 +63,12 @@ def _context(payload: TrialSpec, channel: Channel | None) -> TrialContext:
         study=payload.study, number=payload.number, params=payload.nested_params, seed=payload.seed
     )
     push = functools.partial(channel.push, payload.trial_id) if channel is not None else None
-    key = str(payload.number) if payload.number is not None else f"rerun-{payload.trial_id}"
     return TrialContext(
-        info=info, push=push, sync=payload.sync_reports, artifact_root=payload.artifact_root, trial_key=key
+        info=info,
+        push=push,
+        sync=payload.sync_reports,
+        artifact_root=payload.artifact_root,
+        trial_key=payload.trial_key,
     )
 
 
@@ -140,8 +155,10 @@ def run_function(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
     out, err = sys.stdout, sys.stderr
     monitor = _monitor(payload, ctx, channel, os.getpid())
     state, error, returned = "complete", None, {}
+    saved_env = {k: os.environ.get(k) for k in payload.env}
     try:
         os.chdir(payload.workdir)
+        os.environ.update(payload.env)  # trial.env, for the duration of the call (a worker runs one trial)
         sys.stdout, sys.stderr = _Tee(out, log, ctx), _Tee(err, log, ctx)
         value = fn(dict(payload.nested_params))
         returned = _returned_metrics(value, payload.objective)
@@ -154,6 +171,7 @@ def run_function(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
             state, error = "failed", f"the trial function called sys.exit({e.code!r})"
     finally:
         sys.stdout, sys.stderr = out, err
+        _restore_env(saved_env)
         os.chdir(cwd)
         reset_context(token)
     summary = monitor.stop() if monitor is not None else {}
@@ -166,22 +184,79 @@ def run_function(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
     return result
 
 
+def _restore_env(saved: Mapping[str, str | None]) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def _inside(path: str, folders: tuple[str, ...]) -> str | None:
+    """``path``'s real path when it lies inside one of ``folders`` (symlinks resolved), else None."""
+    real = os.path.realpath(path)
+    for f in folders:
+        base = os.path.realpath(f).rstrip(os.sep) + os.sep
+        if real.startswith(base):
+            return real
+    return None
+
+
+def _printed_files(
+    files: list[tuple[str, str]], inside: tuple[str, ...], problems: list[str]
+) -> list[tuple[str, str]]:
+    """The files a command trial printed (``hypersweep_artifact`` lines) that may be uploaded: those
+    inside the trial's working folder or its own temporary folder, folders expanded file by file;
+    each other one is refused with a line in ``problems``. Output is text anyone can forge, so it
+    never makes the worker read a file elsewhere on the machine."""
+    from hypersweep import artifacts as _artifacts
+
+    out: list[tuple[str, str]] = []
+    for name, path in files:
+        real = _inside(path, inside)
+        if real is None:
+            problems.append(
+                f"artifact {name!r} ({path}) is outside the trial's folder and $HYPERSWEEP_ARTIFACT_DIR: not stored"
+            )
+        elif os.path.isdir(real):
+            for rel, fp in _artifacts.collect_dir(real):
+                if _inside(fp, inside) is None:
+                    problems.append(
+                        f"artifact {name}/{rel} ({fp}) links outside the trial's folder: not stored"
+                    )
+                else:
+                    out.append((f"{name}/{rel}", fp))
+        else:
+            out.append((name, real))
+    return out
+
+
 def _store_artifacts(
-    payload: TrialSpec, ctx: TrialContext, result: TrialRunResult, extra: list[tuple[str, str]]
+    payload: TrialSpec,
+    ctx: TrialContext,
+    result: TrialRunResult,
+    extra: list[tuple[str, str]],
+    inside: tuple[str, ...] | None = None,
 ) -> None:
     """Upload the trial's files to the artifact root (from the worker: no shared disk with the driver
-    needed for fsspec roots) and hand their records back with the result, whatever the trial's state."""
+    needed for fsspec roots) and hand their records back with the result, whatever the trial's state.
+
+    ``inside``: the folders a command trial's printed files must lie in (see :func:`_printed_files`).
+    Checkpoint records the trial handed over are kept only when they name its own blobs under the
+    root (``hypersweep.artifacts.accepted_records``)."""
     from hypersweep import artifacts as _artifacts
 
     problems: list[str] = []
+    uploaded = _artifacts.accepted_records(ctx.uploaded, _scope(payload), problems)
+    logged = list(ctx.artifacts) if inside is None else _printed_files(list(ctx.artifacts), inside, problems)
     records = _artifacts.upload(
         payload.artifact_root or "",
         payload.study,
         ctx.trial_key,
-        extra + list(ctx.artifacts),
+        extra + logged,
         problems=problems,
     )
-    result.artifact_records = list(ctx.uploaded) + records
+    result.artifact_records = list(uploaded) + records
     if problems:
         note = "artifacts not stored:\n" + "\n".join(f"  {p}" for p in problems) + "\n"
         result.log_tail = (result.log_tail or "") + note
@@ -207,18 +282,102 @@ class _Tail:
             return "".join(self._chunks)[-LOG_TAIL_BYTES:]
 
 
-def _parse_line(line: str) -> dict[str, Any] | None:
-    s = line.strip()
-    if not (s.startswith("{") and s.endswith("}")):
-        return None
+def _scope(payload: TrialSpec) -> Any:
+    from hypersweep import artifacts as _artifacts
+
+    return _artifacts.trial_scope(payload.artifact_root, payload.study, payload.trial_key, payload.params)
+
+
+class _OutputReader:
+    """Reads a command trial's stdout and stderr (one thread each) to their end, whatever they hold.
+
+    Every line goes to the trial's log; stdout lines are parsed by the protocol (``trial._protocol``), and
+    a malformed one adds a warning line to the log instead of stopping the reader, so the child never
+    blocks on a full pipe."""
+
+    def __init__(self, ctx: TrialContext, log: _Tail, stop: threading.Event, workdir: str) -> None:
+        self.ctx = ctx
+        self.ctx_workdir = workdir  # the child's cwd: relative printed paths are taken from there
+        self.log = log
+        self.stop = stop
+        self.pruned = False
+
+    def _out(self, text: str) -> None:
+        self.log.add(text)
+        self.ctx.add_log(text)
+
+    def _warn(self, stream: str, number: int, message: str) -> None:
+        self._out(f"hypersweep: warning: {stream} line {number}: {message}\n")
+
+    def read(self, pipe: IO[bytes] | None, stream: str) -> None:
+        if pipe is None:
+            return
+        undecodable = False
+        for number, raw in enumerate(iter(functools.partial(pipe.readline, MAX_LINE_BYTES), b""), 1):
+            text, ok = decode(raw)
+            try:
+                self._out(text)
+                if not ok and not undecodable:
+                    undecodable = True  # once per stream: a program may well print other encodings
+                    self._warn(stream, number, "not valid UTF-8 (shown with replacement characters)")
+                if stream == "stdout":
+                    self._handle(parse_line(text), number)
+            except Exception as e:  # noqa: BLE001 - the reader must reach the end of the pipe
+                self.log.add(f"hypersweep: warning: {stream} line {number}: {type(e).__name__}: {e}\n")
+
+    def _handle(self, msg: Message | None, number: int) -> None:
+        if msg is None:
+            return
+        if isinstance(msg, ProtocolWarning):
+            self._warn("stdout", number, msg.message + "; see docs/sweep-file.md, command trials")
+        elif isinstance(msg, CheckpointLine):
+            self.ctx.uploaded.extend(msg.records)
+        elif isinstance(msg, ArtifactLine):
+            path = os.path.join(self.ctx_workdir, msg.path)
+            self.ctx.artifacts.append((msg.name or os.path.basename(path.rstrip(os.sep)), path))
+        elif self.pruned:
+            return
+        elif msg.step is None:
+            self.ctx.last.update(msg.metrics)
+        else:
+            try:
+                self.ctx.add(msg.step, msg.metrics)
+            except Pruned:
+                self.pruned = True
+                self.stop.set()
+
+
+def _running_in_group(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies left for init to reap do not)."""
+    for p in psutil.process_iter():
+        try:
+            if os.getpgid(p.pid) == pgid and p.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except (OSError, psutil.Error):
+            continue
+    return False
+
+
+def _end_group(pgid: int) -> None:
+    """End what is left of a finished trial's process group: SIGTERM, then SIGKILL after
+    ``END_GRACE_S`` for what is still there. Processes that left the group (``setsid``) are not
+    touched; see docs/sweep-file.md."""
     try:
-        obj = json.loads(s)
-    except ValueError:
-        return None
-    return obj if isinstance(obj, dict) else None
+        os.killpg(pgid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    until = time.monotonic() + END_GRACE_S
+    while time.monotonic() < until:
+        if not _running_in_group(pgid):
+            return
+        time.sleep(0.02)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
-def _kill_group(proc: subprocess.Popen[str], grace_s: float) -> None:
+def _kill_group(proc: subprocess.Popen[bytes], grace_s: float) -> None:
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -237,9 +396,9 @@ def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
 
     ctx = _context(payload, channel)
     with tempfile.TemporaryDirectory(prefix="hypersweep-trial-") as tmp:
-        args_json = os.path.join(tmp, "args.json")
-        with open(args_json, "w") as f:
-            json.dump({k: {"value": v} for k, v in payload.nested_params.items()}, f)
+        args_file = os.path.join(tmp, "args.json")
+        with open(args_file, "w") as f:
+            f.write(args_json(payload.nested_params))  # what W&B's agent writes: ${args_json}
         env = dict(os.environ)
         env.update(worker_env(payload, artifact_dir=os.path.join(tmp, "artifacts")))
         os.makedirs(env["HYPERSWEEP_ARTIFACT_DIR"], exist_ok=True)
@@ -260,16 +419,16 @@ def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
             _artifacts.restore_into(payload.artifact_root, payload.study, payload.nested_params, ckdir)
         argv = build_argv(
             payload.command or (),
-            payload.nested_params,
+            payload.params,
+            config=payload.nested_params,
             program=payload.program,
             interpreter=sys.executable,
-            args_json_file=args_json,
+            args_json_file=args_file,
             environ=env,
         )
         log = _Tail()
         stop = threading.Event()
-        pruned = threading.Event()
-        final: dict[str, float] = {}
+        reader = _OutputReader(ctx, log, stop, payload.workdir)
 
         try:
             proc = subprocess.Popen(  # argv list, never a shell
@@ -278,68 +437,15 @@ def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                text=True,
-                bufsize=1,
-                start_new_session=True,
+                start_new_session=True,  # the trial's own process group, killed when the trial ends
             )
         except OSError as e:
             return _finish(ctx, "failed", f"could not start {argv[0]!r}: {e}")
 
-        def read_stdout() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                log.add(line)
-                ctx.add_log(line)
-                obj = _parse_line(line)
-                if obj is None:
-                    continue
-                if "hypersweep_checkpoint" in obj:
-                    from hypersweep.artifacts import record_from_json
-
-                    ctx.uploaded.extend(record_from_json(r) for r in obj["hypersweep_checkpoint"])
-                    continue
-                if "hypersweep_artifact" in obj:
-                    ctx.artifacts.append(
-                        (
-                            obj.get("name") or os.path.basename(obj["hypersweep_artifact"]),
-                            obj["hypersweep_artifact"],
-                        )
-                    )
-                    continue
-                if pruned.is_set():
-                    continue
-                step = obj.pop("step", None)
-                metrics = {}
-                for k, v in obj.items():
-                    if (
-                        isinstance(v, int | float)
-                        and not isinstance(v, bool)
-                        or isinstance(v, str)
-                        and v in ("nan", "inf", "-inf", "NaN")
-                    ):
-                        metrics[k] = float(v)
-                if not metrics:
-                    continue
-                if step is None:
-                    final.update(metrics)
-                    ctx.last.update(metrics)
-                    continue
-                try:
-                    ctx.add(int(step), metrics)
-                except Pruned:
-                    pruned.set()
-                    stop.set()
-
-        def read_stderr() -> None:
-            assert proc.stderr is not None
-            for line in proc.stderr:
-                log.add(line)
-                ctx.add_log(line)
-
         monitor = _monitor(payload, ctx, channel, proc.pid)
         readers = [
-            threading.Thread(target=read_stdout, daemon=True),
-            threading.Thread(target=read_stderr, daemon=True),
+            threading.Thread(target=reader.read, args=(proc.stdout, "stdout"), daemon=True),
+            threading.Thread(target=reader.read, args=(proc.stderr, "stderr"), daemon=True),
         ]
         for t in readers:
             t.start()
@@ -358,11 +464,13 @@ def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
             _kill_group(proc, 1.0)
             raise
         rc = proc.wait()
+        _end_group(proc.pid)  # what the trial left running (a grandchild holding its stdout) ends with it
         summary = monitor.stop() if monitor is not None else {}
+        until = time.monotonic() + READER_GRACE_S  # only a process that left the group (setsid) waits here
         for t in readers:
-            t.join(timeout=5)
+            t.join(timeout=max(until - time.monotonic(), 0.0))
         tail = log.text()
-        if pruned.is_set():
+        if reader.pruned:
             result = _finish(ctx, "pruned")
         elif timed_out:
             result = _finish(
@@ -384,5 +492,6 @@ def run_command(payload: TrialSpec, channel: Channel | None) -> TrialRunResult:
                     payload.artifact_root, payload.study, payload.nested_params, ctx.trial_key, ckdir
                 )
             )
-            _store_artifacts(payload, ctx, result, _artifacts.collect_dir(env["HYPERSWEEP_ARTIFACT_DIR"]))
+            files = _artifacts.collect_dir(env["HYPERSWEEP_ARTIFACT_DIR"])
+            _store_artifacts(payload, ctx, result, files, inside=(payload.workdir, tmp))
         return result

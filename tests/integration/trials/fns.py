@@ -191,3 +191,21 @@ def calls_sys_exit(params: dict) -> dict:
     if params["x"] == 2:
         sys.exit(5)
     return {"loss": float(params["x"])}
+
+
+class Halt(BaseException):
+    """A BaseException that is not an Exception (some libraries raise such to unwind everything)."""
+
+
+def halts_on_one(params: dict) -> dict:
+    if params["x"] == 1:
+        raise Halt("unwinding everything")
+    return {"loss": float(params["x"])}
+
+
+def trial_env_reader(params: dict) -> dict:
+    """Reads the variables of the sweep's trial.env."""
+    return {
+        "loss": float(os.environ["HS_TRIAL_TOKEN"]) + params["x"],
+        "threads": float(os.environ["OMP_NUM_THREADS"]),
+    }

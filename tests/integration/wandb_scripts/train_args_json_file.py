@@ -1,4 +1,5 @@
-"""W&B's ``${args_json_file}``: the params arrive as a JSON file of ``{name: {"value": v}}``; the script
+"""W&B's ``${args_json_file}``: the params arrive as a JSON file of ``{name: value}`` (W&B's agent
+writes its ``${args_json}`` there, wandb 0.31 ``wandb_agent.py``); the script
 hands them to ``wandb.init(config=...)`` and reads them back from ``wandb.config``."""
 
 import json
@@ -9,7 +10,7 @@ import wandb
 
 def main() -> None:
     with open(sys.argv[1]) as f:
-        params = {k: v["value"] for k, v in json.load(f).items()}
+        params = json.load(f)
     run = wandb.init(config=params)
     assert dict(run.config) == params, (dict(run.config), params)
     score = -((run.config.x - 2.0) ** 2) - 0.1 * run.config.layers

@@ -45,7 +45,7 @@ __all__ = [
     "upgrade_schema",
 ]
 
-KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005")
 """Every released schema revision, oldest first. A test checks it against the Alembic scripts; it is
 kept here so opening a store does not have to load Alembic."""
 HEAD_REVISION = KNOWN_REVISIONS[-1]
@@ -110,6 +110,55 @@ def parse_store_url(raw: str, busy_timeout_s: float | None = None) -> StoreURL:
             f"unsupported store URL {masked}: use sqlite:///path.db or postgresql+psycopg://user:pass@host/db"
         )
     return StoreURL(url=url, masked=masked, busy_timeout_s=busy_timeout_s, sqlite_path=path)
+
+
+def _writable(path: Path) -> bool:
+    """Can this process write ``path`` and create files beside it (SQLite's -wal, -shm and lock)?"""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def for_reading(surl: StoreURL) -> StoreURL:
+    """SQLite: the URL a reader opens. A file this process cannot write (a read-only mount, file or
+    folder) or a ``?mode=ro`` URL is opened as a read-only URI (``file:...?mode=ro``), and with
+    ``immutable=1`` when SQLite could not create the WAL index (``-shm``) beside it: a read-only
+    folder or mount, where nobody changes the file while it is read. Other URLs are returned as they
+    are."""
+    path = surl.sqlite_path
+    if path is None or not surl.is_sqlite or not path.exists():
+        return surl
+    if not surl.read_only_uri and _writable(path):
+        return surl
+    query = {k: v for k, v in surl.url.query.items() if k not in ("mode", "uri", "immutable")}
+    query |= {"mode": "ro", "uri": "true"}
+    shm = path.with_name(path.name + "-shm")
+    if not os.access(path.parent, os.W_OK) and not shm.exists():
+        query["immutable"] = "1"
+    url = surl.url.set(database="file:" + urllib.parse.quote(str(path.resolve())), query=query)
+    return StoreURL(url=url, masked=surl.masked, busy_timeout_s=surl.busy_timeout_s, sqlite_path=path)
+
+
+def check_sqlite_writable(surl: StoreURL, action: str) -> None:
+    """A writer's check before it touches a SQLite file: ``StoreReadOnlyError`` naming the path when
+    the file or its folder cannot be written (SQLite writes -wal, -shm and lock files beside it), or
+    when the URL says ``mode=ro``."""
+    path = surl.sqlite_path
+    if path is None:
+        return
+    if surl.read_only_uri:
+        raise StoreReadOnlyError(f"store {surl.masked} is opened read-only (mode=ro): cannot {action}")
+    if path.exists():
+        bad = next((p for p in (path, path.parent) if not os.access(p, os.W_OK)), None)
+    else:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        bad = None if os.access(folder, os.W_OK) else folder
+    if bad is not None:
+        raise StoreReadOnlyError(
+            f"store {surl.masked}: cannot {action}: {bad} is not writable (a read-only file, folder or "
+            "mount; SQLite also writes -wal, -shm and lock files beside the database). Commands that "
+            "only read still work; point --store at a writable path to write"
+        )
 
 
 def make_engine(surl: StoreURL) -> Engine:

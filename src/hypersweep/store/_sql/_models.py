@@ -115,6 +115,10 @@ class Study(Base):
     # revision 0002: code and data identity for `reproduce`
     code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     data_hashes: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    # revision 0004: several objectives, why the last run ended, the change cursor
+    directions: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class StudyTag(Base):
@@ -157,6 +161,7 @@ class Trial(Base):
     __table_args__ = (
         UniqueConstraint("study_id", "number", name="uq_trials_study_number"),
         Index("ix_trials_study_state_objective", "study_id", "state", "objective"),
+        Index("ix_trials_study_change_seq", "study_id", "change_seq"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -177,6 +182,10 @@ class Trial(Base):
     error: Mapped[str | None] = mapped_column(Text)
     log_tail: Mapped[str | None] = mapped_column(Text)
     environment_id: Mapped[int | None] = mapped_column(ForeignKey("environments.id", ondelete="SET NULL"))
+    # revision 0004: one value per objective (``objective`` is the first), feasibility, change cursor
+    objective_values: Mapped[list[float | None] | None] = mapped_column(JSON, nullable=True)
+    feasible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class TrialParam(Base):
@@ -210,7 +219,8 @@ class MetricHistory(Base):
 
     trial_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # references trials.id (0003)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
-    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # revision 0005: BIGINT on PostgreSQL; SQLite's INTEGER is 64-bit already
+    step: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)
 
 

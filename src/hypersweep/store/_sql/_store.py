@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import math
-import socket
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, delete, func, insert, or_, select, update
@@ -24,6 +22,7 @@ from hypersweep.errors import StoreUnavailableError, StudyExistsError, StudyLock
 from hypersweep.records import (
     ArtifactRecord,
     Direction,
+    EndReason,
     EnvironmentRecord,
     LeaseInfo,
     MetricPoint,
@@ -39,8 +38,16 @@ from hypersweep.records import (
 )
 from hypersweep.store._base import Store
 from hypersweep.store._filter import Expr
-from hypersweep.store._sql import _engine
+from hypersweep.store._sql import _engine, _reads
 from hypersweep.store._sql._bulk import NEXT_TRIAL_IDS, bulk_insert, dialect_insert, json_rows
+from hypersweep.store._sql._convert import (
+    bump_change_seq,
+    checked_points,
+    lease_expired,
+    lease_info,
+    study_record,
+    trial_records,
+)
 from hypersweep.store._sql._models import (
     Artifact,
     Environment,
@@ -52,7 +59,7 @@ from hypersweep.store._sql._models import (
     TrialParam,
 )
 from hypersweep.store._sql._queries import TrialQuery, resolve_direction
-from hypersweep.store._sql._util import _chunks, _dir, _param_columns, _pid_alive
+from hypersweep.store._sql._util import _chunks, _dir, _param_columns
 
 __all__ = ["SQLStore"]
 
@@ -90,19 +97,27 @@ class SQLStore(Store):
         self.url_masked = surl.masked
         self._engine = _engine.make_engine(surl)
         self._is_pg = not surl.is_sqlite
-        self._env_ids: dict[str, int] = {}
+        self._env_ids: dict[str, int] = {}  # environment hash -> id, of committed rows only
 
     # -- opening ---------------------------------------------------------------------------------------
     @classmethod
     def open(cls, url: str, *, create: bool = False, busy_timeout_s: float | None = None) -> SQLStore:
         surl = _engine.parse_store_url(url, busy_timeout_s)
-        if surl.sqlite_path is not None and not surl.sqlite_path.exists():
-            if not create or surl.read_only_uri:
-                raise StoreUnavailableError(
-                    f"store {surl.masked}: no database file at {surl.sqlite_path}"
-                    " (commands that only read never create one)"
-                )
-            surl.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        missing = surl.sqlite_path is not None and not surl.sqlite_path.exists()
+        if missing and (not create or surl.read_only_uri):
+            raise StoreUnavailableError(
+                f"store {surl.masked}: no database file at {surl.sqlite_path}"
+                " (commands that only read never create one)"
+            )
+        if create:
+            _engine.check_sqlite_writable(surl, "write to it")
+            if surl.sqlite_path is not None:
+                try:
+                    surl.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise StoreUnavailableError(f"store {surl.masked}: cannot create its folder: {e}") from e
+        else:
+            surl = _engine.for_reading(surl)  # a read-only file, folder or mount: read it as such
         store = cls(surl)
         try:
             _engine.ensure_schema(store._engine, surl, create=create or surl.is_memory)
@@ -116,6 +131,7 @@ class SQLStore(Store):
         surl = _engine.parse_store_url(url)
         if surl.sqlite_path is not None and not surl.sqlite_path.exists():
             raise StoreUnavailableError(f"store {surl.masked}: no database file at {surl.sqlite_path}")
+        _engine.check_sqlite_writable(surl, "upgrade its schema")
         store = cls(surl)
         try:
             return _engine.upgrade_schema(store._engine, surl)
@@ -160,56 +176,9 @@ class SQLStore(Store):
         return row
 
     # -- studies ---------------------------------------------------------------------------------------
-    def _study_record(
-        self, row: Any, tags: Mapping[str, str], now: datetime, ttl_s: float = 30.0
-    ) -> StudyRecord:
-        return StudyRecord(
-            study_id=row.id,
-            name=row.name,
-            spec_text=row.spec_text,
-            spec_hash=row.spec_hash,
-            spec_format=row.spec_format,
-            strategy=row.strategy,
-            objective_metric=row.objective_metric,
-            direction=_dir(row.direction),
-            budget_trials=row.budget_trials,
-            seed=row.seed,
-            status=StudyStatus(row.status),
-            workdir=row.workdir,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            spec_path=row.spec_path,
-            description=row.description,
-            git_commit=row.git_commit,
-            git_dirty=row.git_dirty,
-            git_diff_hash=row.git_diff_hash,
-            code_hash=row.code_hash,
-            data_hashes=dict(row.data_hashes or {}),
-            launched_by=row.launched_by,
-            launched_host=row.launched_host,
-            stop_requested=bool(row.stop_requested),
-            tags=dict(tags),
-            notes=row.notes,
-            lease=self._lease_info(row, now, ttl_s),
-        )
-
     @staticmethod
-    def _lease_expired(row: Any, now: datetime, ttl_s: float) -> bool:
-        hb = row.lease_heartbeat_at
-        if hb is None or hb < now - timedelta(seconds=ttl_s):
-            return True
-        return row.lease_host == socket.gethostname() and not _pid_alive(row.lease_pid)
-
-    def _lease_info(self, row: Any, now: datetime, ttl_s: float) -> LeaseInfo | None:
-        if row.lease_owner is None:
-            return None
-        return LeaseInfo(
-            owner=row.lease_owner,
-            host=row.lease_host or "",
-            pid=row.lease_pid or 0,
-            heartbeat_at=row.lease_heartbeat_at,
-            expired=self._lease_expired(row, now, ttl_s),
-        )
+    def _study_record(row: Any, tags: Mapping[str, str], now: datetime, ttl_s: float = 30.0) -> StudyRecord:
+        return study_record(row, tags, now, ttl_s)
 
     def _tags(self, conn: Connection, study_ids: Sequence[int]) -> dict[int, dict[str, str]]:
         out: dict[int, dict[str, str]] = {i: {} for i in study_ids}
@@ -236,6 +205,8 @@ class SQLStore(Store):
                 "strategy": study.strategy,
                 "objective_metric": study.objective_metric,
                 "direction": study.direction.value if study.direction else None,
+                "directions": [Direction(d).value for d in study.directions] or None,
+                "change_seq": 0,
                 "budget_trials": study.budget_trials,
                 "seed": study.seed,
                 "status": StudyStatus.INTERRUPTED.value,  # running only while a driver holds the lease
@@ -321,23 +292,22 @@ class SQLStore(Store):
             conn.execute(delete(Study).where(Study.id == study_id))
 
     def study_counts(self, study_id: int) -> dict[TrialState, int]:
+        return self.studies_counts([study_id])[study_id]
+
+    def studies_counts(self, study_ids: Sequence[int]) -> dict[int, dict[TrialState, int]]:
         with self._tx() as conn:
-            stmt = (
-                select(Trial.state, func.count())
-                .where(Trial.study_id == study_id, Trial.kind == TrialKind.SWEEP.value)
-                .group_by(Trial.state)
-            )
-            counts = {s: 0 for s in TrialState}
-            for state, n in conn.execute(stmt):
-                counts[TrialState(state)] = n
-            return counts
+            return _reads.state_counts(conn, study_ids)
+
+    def best_objectives(self, study_ids: Sequence[int]) -> dict[int, float | None]:
+        with self._tx() as conn:
+            return _reads.best_objectives(conn, study_ids)
 
     # -- lease -----------------------------------------------------------------------------------------
     def acquire_lease(self, study_id: int, owner: str, host: str, pid: int, ttl_s: float = 30.0) -> None:
         with self._tx(write=True, action="acquire lease") as conn:
             row = self._lock_study(conn, study_id)
             now = self._now(conn)
-            if row.lease_owner not in (None, owner) and not self._lease_expired(row, now, ttl_s):
+            if row.lease_owner not in (None, owner) and not lease_expired(row, now, ttl_s):
                 age = (now - row.lease_heartbeat_at).total_seconds()
                 raise StudyLockedError(
                     f"study {row.name!r} is driven by pid {row.lease_pid} on {row.lease_host} "
@@ -354,6 +324,8 @@ class SQLStore(Store):
                     lease_pid=pid,
                     lease_heartbeat_at=now,
                     status=StudyStatus.RUNNING.value,
+                    stop_requested=False,  # a stop asked of an earlier run is spent: this run starts afresh
+                    end_reason=None,
                     updated_at=now,
                 )
             )
@@ -368,9 +340,12 @@ class SQLStore(Store):
             )
             return conn.execute(stmt).rowcount == 1
 
-    def release_lease(self, study_id: int, owner: str, status: StudyStatus) -> None:
+    def release_lease(
+        self, study_id: int, owner: str, status: StudyStatus, end_reason: EndReason | None = None
+    ) -> None:
         with self._tx(write=True, action="release lease") as conn:
             now = self._now(conn)
+            extra = {} if end_reason is None else {"end_reason": EndReason(end_reason).value}
             conn.execute(
                 update(Study)
                 .where(Study.id == study_id, Study.lease_owner == owner)
@@ -381,6 +356,7 @@ class SQLStore(Store):
                     lease_heartbeat_at=None,
                     status=StudyStatus(status).value,
                     updated_at=now,
+                    **extra,
                 )
             )
 
@@ -390,7 +366,7 @@ class SQLStore(Store):
             row = conn.execute(select(Study).where(Study.id == study_id)).first()
             if row is None:
                 raise SweepNotFoundError(f"no study with id {study_id} in {self.url_masked}")
-            return self._lease_info(row, self._now(conn), ttl_s)
+            return lease_info(row, self._now(conn), ttl_s)
 
     # -- trials ----------------------------------------------------------------------------------------
     def create_trials(self, study_id: int, trials: Sequence[NewTrial]) -> list[TrialRecord]:
@@ -400,6 +376,7 @@ class SQLStore(Store):
             self._lock_study(conn, study_id)  # the write lock (SQLite) / row lock (PostgreSQL)
             top = conn.execute(select(func.max(Trial.number)).where(Trial.study_id == study_id)).scalar()
             next_number = 0 if top is None else top + 1
+            seq = bump_change_seq(conn, [study_id])[study_id]
             now = self._now(conn)
             rows: list[dict[str, Any]] = []
             for t in trials:
@@ -417,6 +394,7 @@ class SQLStore(Store):
                         "started_at": now if t.state is TrialState.RUNNING else None,
                         "retry_of": t.retry_of,
                         "gpu_ids": [],
+                        "change_seq": seq,
                     }
                 )
             if self._is_pg:  # ids drawn from the sequence up front: the batch is one JSON insert
@@ -445,6 +423,7 @@ class SQLStore(Store):
                 kind=t.kind,
                 started_at=row["started_at"],
                 retry_of=t.retry_of,
+                change_seq=seq,
             )
             for tid, t, row in zip(ids, trials, rows, strict=True)
         ]
@@ -453,6 +432,7 @@ class SQLStore(Store):
         self, conn: Connection, envs: Mapping[str, EnvironmentRecord], now: datetime
     ) -> dict[str, int]:
         wanted = [h for h in envs if h not in self._env_ids]
+        ids = {h: self._env_ids[h] for h in envs if h in self._env_ids}
         if wanted:
             rows = [
                 {
@@ -477,20 +457,23 @@ class SQLStore(Store):
                 dialect_insert(self._is_pg, Environment).on_conflict_do_nothing(index_elements=["hash"]), rows
             )
             found = conn.execute(select(Environment.hash, Environment.id).where(Environment.hash.in_(wanted)))
-            self._env_ids.update({h: i for h, i in found})
-        return {h: self._env_ids[h] for h in envs}
+            ids.update({h: i for h, i in found})
+        return ids
 
     def finish_trials(self, outcomes: Sequence[TrialOutcome]) -> list[int]:
         if not outcomes:
             return []
         with self._tx(write=True, action="finish trials") as conn:
             ids = list(dict.fromkeys(o.trial_id for o in outcomes))
-            current: dict[int, tuple[str, datetime | None]] = {}
+            seqs = self._bump_for(conn, ids)  # the study rows first: the lock order of every writer
+            current: dict[int, tuple[str, datetime | None, int]] = {}
             for chunk in _chunks(ids):
-                stmt = select(Trial.id, Trial.state, Trial.started_at).where(Trial.id.in_(chunk))
+                stmt = select(Trial.id, Trial.state, Trial.started_at, Trial.study_id).where(
+                    Trial.id.in_(chunk)
+                )
                 if self._is_pg:
                     stmt = stmt.with_for_update()
-                current.update({i: (s, st) for i, s, st in conn.execute(stmt)})
+                current.update({i: (s, st, sid) for i, s, st, sid in conn.execute(stmt)})
             missing = [i for i in ids if i not in current]
             if missing:
                 raise SweepNotFoundError(f"no trial with id {missing[0]} in {self.url_masked}")
@@ -515,11 +498,16 @@ class SQLStore(Store):
             for o in todo:
                 started = o.started_at or current[o.trial_id][1]
                 finished = o.finished_at or now
+                state = TrialState(o.state)
+                values = [clean_float(v) for v in o.values]
                 updates.append(
                     {
                         "b_id": o.trial_id,
-                        "state": TrialState(o.state).value,
-                        "objective": clean_float(o.objective),
+                        "state": state.value,
+                        "objective": values[0] if values else None,
+                        "objective_values": values or None,
+                        "feasible": o.feasible if state.is_finished else None,
+                        "change_seq": seqs[current[o.trial_id][2]],
                         "started_at": started,
                         "finished_at": finished,
                         "duration_s": (finished - started).total_seconds() if started else None,
@@ -532,13 +520,23 @@ class SQLStore(Store):
                     }
                 )
                 metrics.extend((o.trial_id, k, clean_float(v)) for k, v in o.metrics.items())
-                history.extend((o.trial_id, p.name, p.step, clean_float(p.value)) for p in o.history)
+                history.extend(
+                    checked_points((o.trial_id, p.name, p.step, clean_float(p.value)) for p in o.history)
+                )
                 artifacts.extend((o.trial_id, a.name, a.uri, a.size, a.sha256, a.kind) for a in o.artifacts)
             self._update_trials(conn, updates)
             bulk_insert(conn, self._is_pg, Metric.__table__, _METRIC_COLS, metrics, _METRIC_COLS[:2])
             bulk_insert(conn, self._is_pg, MetricHistory.__table__, _HISTORY_COLS, history, _HISTORY_COLS[:3])
             bulk_insert(conn, self._is_pg, Artifact.__table__, _ARTIFACT_COLS, artifacts)
+        self._env_ids.update(env_ids)  # only now: ids cached before a rollback would dangle on the retry
         return unchanged
+
+    def _bump_for(self, conn: Connection, trial_ids: Sequence[int]) -> dict[int, int]:
+        """Bump the change cursor of the studies of ``trial_ids``: the new value per study id."""
+        study_ids: set[int] = set()
+        for chunk in _chunks(list(trial_ids)):
+            study_ids.update(conn.scalars(select(Trial.study_id).where(Trial.id.in_(chunk)).distinct()))
+        return bump_change_seq(conn, study_ids)
 
     def _update_trials(self, conn: Connection, updates: list[dict[str, Any]]) -> None:
         if not updates:
@@ -560,7 +558,8 @@ class SQLStore(Store):
         conn.execute(stmt, updates)
 
     def add_reports(self, reports: Iterable[tuple[int, MetricPoint]]) -> None:
-        latest = {(tid, p.name, p.step): p.value for tid, p in reports}  # the last report of a step wins
+        points = checked_points((tid, p.name, p.step, p.value) for tid, p in reports)
+        latest = {(tid, name, step): value for tid, name, step, value in points}  # the last report wins
         if not latest:
             return
         with self._tx(write=True, action="add reports") as conn:
@@ -584,15 +583,17 @@ class SQLStore(Store):
             return
         with self._tx(write=True, action="append logs") as conn:
             ids = list(logs)
+            seqs = self._bump_for(conn, ids)
             rows = {}
             for chunk in _chunks(ids):
-                stmt = select(Trial.id, Trial.log_tail).where(
+                stmt = select(Trial.id, Trial.log_tail, Trial.study_id).where(
                     Trial.id.in_(chunk), Trial.state.in_(_OPEN_STATES)
                 )
-                rows.update({r.id: r.log_tail or "" for r in conn.execute(stmt)})
-            for tid, old in rows.items():
+                rows.update({r.id: (r.log_tail or "", r.study_id) for r in conn.execute(stmt)})
+            for tid, (old, sid) in rows.items():
                 text = (old + logs[tid])[-cap:]
-                conn.execute(update(Trial).where(Trial.id == tid).values(log_tail=text))
+                stmt2 = update(Trial).where(Trial.id == tid).values(log_tail=text, change_seq=seqs[sid])
+                conn.execute(stmt2)
 
     def mark_interrupted(self, study_id: int, trial_ids: Sequence[int] | None = None) -> list[int]:
         """Waiting and running trials become interrupted (``trial_ids`` None: the study's sweep trials)."""
@@ -611,10 +612,12 @@ class SQLStore(Store):
             if not found:
                 return []
             now = self._now(conn)
+            seq = bump_change_seq(conn, [study_id])[study_id]
             updates = [
                 {
                     "b_id": tid,
                     "state": TrialState.INTERRUPTED.value,
+                    "change_seq": seq,
                     "finished_at": now,
                     "duration_s": (now - started).total_seconds() if started else None,
                 }
@@ -625,36 +628,7 @@ class SQLStore(Store):
 
     # -- reading trials --------------------------------------------------------------------------------
     def _records(self, conn: Connection, rows: Sequence[Any], with_metrics: bool) -> list[TrialRecord]:
-        metrics: dict[int, dict[str, float]] = {r.id: {} for r in rows}
-        if with_metrics and rows:
-            for chunk in _chunks([r.id for r in rows]):
-                stmt = select(Metric.trial_id, Metric.name, Metric.value).where(Metric.trial_id.in_(chunk))
-                for tid, name, value in conn.execute(stmt):
-                    metrics[tid][name] = value if value is not None else math.nan
-        return [
-            TrialRecord(
-                trial_id=r.id,
-                study_id=r.study_id,
-                number=r.number,
-                state=TrialState(r.state),
-                params=r.params or {},
-                seed=r.seed,
-                kind=TrialKind(r.kind),
-                objective=r.objective,
-                metrics=metrics[r.id],
-                started_at=r.started_at,
-                finished_at=r.finished_at,
-                duration_s=r.duration_s,
-                retry_of=r.retry_of,
-                worker_host=r.worker_host,
-                ray_node_id=r.ray_node_id,
-                gpu_ids=tuple(r.gpu_ids or ()),
-                error=r.error,
-                environment_id=r.environment_id,
-                log_tail=r.log_tail,
-            )
-            for r in rows
-        ]
+        return trial_records(conn, rows, with_metrics)
 
     def get_trials(
         self,
@@ -672,6 +646,30 @@ class SQLStore(Store):
         with self._tx() as conn:
             return self._records(conn, list(conn.execute(stmt)), with_metrics)
 
+    def change_cursor(self, study_id: int) -> int:
+        with self._tx() as conn:
+            top = conn.execute(select(Study.change_seq).where(Study.id == study_id)).scalar()
+        if top is None:
+            raise SweepNotFoundError(f"no study with id {study_id} in {self.url_masked}")
+        return int(top)
+
+    def trials_changed_since(self, study_id: int, cursor: int = 0) -> tuple[list[TrialRecord], int]:
+        with self._tx() as conn:
+            top = conn.execute(select(Study.change_seq).where(Study.id == study_id)).scalar()
+            if top is None:
+                raise SweepNotFoundError(f"no study with id {study_id} in {self.url_masked}")
+            if top <= cursor:  # nothing new: one primary-key read
+                return [], cursor
+            stmt = (
+                select(Trial)
+                .where(Trial.study_id == study_id, Trial.change_seq > cursor)
+                .order_by(Trial.change_seq, Trial.id)
+            )
+            rows = list(conn.execute(stmt))
+            if not rows:
+                return [], cursor
+            return self._records(conn, rows, True), max(r.change_seq for r in rows)
+
     def _one_trial(self, *conds: Any, missing: str) -> TrialRecord:
         with self._tx() as conn:
             row = conn.execute(select(Trial).where(*conds)).first()
@@ -680,23 +678,23 @@ class SQLStore(Store):
             return self._records(conn, [row], True)[0]
 
     def get_trial(self, study_id: int, number: int) -> TrialRecord:
-        return self._one_trial(
-            Trial.study_id == study_id,
-            Trial.number == number,
-            missing=f"no trial number {number} in study {study_id}",
-        )
+        try:
+            return self._one_trial(Trial.study_id == study_id, Trial.number == number, missing="")
+        except SweepNotFoundError:
+            name = self.get_study_by_id(study_id).name  # the user's name for it, not the internal id
+            raise SweepNotFoundError(
+                f"no trial number {number} in study {name!r} in {self.url_masked}"
+            ) from None
 
     def get_trial_by_id(self, trial_id: int) -> TrialRecord:
         return self._one_trial(Trial.id == trial_id, missing=f"no trial with id {trial_id}")
 
     def get_history(self, trial_id: int) -> list[MetricPoint]:
-        stmt = (
-            select(MetricHistory.name, MetricHistory.step, MetricHistory.value)
-            .where(MetricHistory.trial_id == trial_id)
-            .order_by(MetricHistory.name, MetricHistory.step)
-        )
+        return self.get_histories([trial_id])[trial_id]
+
+    def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]:
         with self._tx() as conn:
-            return [MetricPoint(n, s, v if v is not None else math.nan) for n, s, v in conn.execute(stmt)]
+            return _reads.histories(conn, trial_ids)
 
     def get_environment(self, environment_id: int) -> EnvironmentRecord:
         with self._tx() as conn:
@@ -737,7 +735,7 @@ class SQLStore(Store):
     ) -> list[TrialRecord]:
         from hypersweep.store._sql._where import compile_filter, sort_key
 
-        conditions = [compile_filter(where)] if where is not None else []
+        conditions = [compile_filter(where, sqlite=not self._is_pg)] if where is not None else []
         with self._tx() as conn:
             objectives = list(
                 conn.execute(

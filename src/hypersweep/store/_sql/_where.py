@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
+from sqlalchemy.sql.elements import Grouping
 
 from hypersweep.errors import QueryError
 from hypersweep.records import TrialState
@@ -97,7 +98,29 @@ def _present(field: Field) -> ColumnElement[bool]:
     return _column(field).is_not(None)
 
 
-def _compare(c: Compare) -> ColumnElement[bool]:
+def like_to_glob(pattern: str) -> str:
+    """A ``like`` pattern (``%``, ``_``, ``\\`` escapes) as the SQLite ``GLOB`` pattern that matches the
+    same strings, case-sensitively: ``%`` -> ``*``, ``_`` -> ``?``, and ``*``, ``?``, ``[`` taken
+    literally."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            i += 1
+            ch = pattern[i]
+            out.append(f"[{ch}]" if ch in "*?[" else ch)
+        elif ch == "%":
+            out.append("*")
+        elif ch == "_":
+            out.append("?")
+        else:
+            out.append(f"[{ch}]" if ch in "*?[" else ch)
+        i += 1
+    return "".join(out)
+
+
+def _compare(c: Compare, sqlite: bool) -> ColumnElement[bool]:
     if c.op == "is_null":
         return not_(_present(c.field))
     if c.op == "is_not_null":
@@ -109,23 +132,40 @@ def _compare(c: Compare) -> ColumnElement[bool]:
         return not_(cond) if c.op == "not_in" else cond
     expr, conv = _operand(c.field, c.value)
     v = conv(c.value)
-    if c.op == "like":
+    if c.op == "like":  # case-sensitive on both backends (PostgreSQL's LIKE; SQLite's GLOB)
+        if sqlite:
+            return expr.op("GLOB", is_comparison=True)(like_to_glob(str(v)))
         return expr.like(v, escape="\\")
     ops = {"=": expr == v, "!=": expr != v, "<": expr < v, "<=": expr <= v, ">": expr > v, ">=": expr >= v}
     return ops[c.op]
 
 
-def compile_filter(expr: Expr) -> ColumnElement[bool]:
-    """A SQLAlchemy boolean over ``trials`` for a parsed filter; ``QueryError`` for type mismatches."""
+def compile_filter(expr: Expr, *, sqlite: bool = False) -> ColumnElement[bool]:
+    """A SQLAlchemy boolean over ``trials`` for a parsed filter; ``QueryError`` for type mismatches.
+
+    Long ``and``/``or`` chains become balanced trees of parenthesised halves: SQLite refuses an
+    expression deeper than 1,000 nodes, which a flat chain of 1,000 terms is."""
     if isinstance(expr, Compare):
-        return _compare(expr)
-    if isinstance(expr, And):
-        return and_(*(compile_filter(e) for e in expr.items))
-    if isinstance(expr, Or):
-        return or_(*(compile_filter(e) for e in expr.items))
+        return _compare(expr, sqlite)
+    if isinstance(expr, And | Or):
+        return _balanced(
+            and_ if isinstance(expr, And) else or_, [compile_filter(e, sqlite=sqlite) for e in expr.items]
+        )
     if isinstance(expr, Not):
-        return not_(compile_filter(expr.item))
+        return not_(compile_filter(expr.item, sqlite=sqlite))
     raise TypeError(f"not a filter node: {expr!r}")
+
+
+_CHAIN = 8  # terms joined flat; longer chains are split in halves
+
+
+def _balanced(join: Any, items: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    if len(items) <= _CHAIN:
+        return join(*items)  # type: ignore[no-any-return]
+    mid = len(items) // 2
+    left, right = Grouping(_balanced(join, items[:mid])), Grouping(_balanced(join, items[mid:]))
+    # a binary operator, not and_()/or_(), which would flatten the halves back into one chain
+    return left.bool_op("AND" if join is and_ else "OR")(right)
 
 
 def sort_key(name: str) -> ColumnElement[Any]:

@@ -450,7 +450,7 @@ def init(
     defaults.update(_parse_config(config, config_include_keys, config_exclude_keys))
     cfg = Config()
     cfg.update(defaults, allow_val_change=True)
-    cfg.update_locked(_sweep_params(), user="sweep")
+    cfg.merge_locked(_sweep_params(), user="sweep")
     if allow_val_change:
         object.__setattr__(cfg, "_allow_val_change", True)
     new = Run(

@@ -89,6 +89,16 @@ def _parse_config(
     return out
 
 
+def _merge_dicts(dest: dict[str, Any], src: Mapping[str, Any]) -> dict[str, Any]:
+    """W&B's ``config_util.merge_dicts``: ``src`` into ``dest``, nested dicts merged key by key."""
+    for key, value in src.items():
+        if isinstance(value, dict) and isinstance(dest.get(key), dict):
+            dest[key] = _merge_dicts(dict(dest[key]), value)
+        else:
+            dest[key] = value
+    return dest
+
+
 class Config:
     """``wandb.config``: attribute and item access; keys set by the sweep are locked (their updates are
     ignored with a warning), and changing another key's value needs ``allow_val_change=True``, as in W&B."""
@@ -183,6 +193,18 @@ class Config:
         for k, v in d.items():
             key = _key(k)
             self._items[key] = _friendly(v)
+            self._locked[key] = user
+
+    def merge_locked(self, d: Mapping[str, Any], user: str = "sweep") -> None:
+        """Like W&B's ``Config.merge_locked``: a dict value is merged into the script's dict default of the
+        same key (recursively), any other value replaces it; the top-level keys are locked."""
+        for k, v in d.items():
+            key = _key(k)
+            value = _friendly(v)
+            old = self._items.get(key)
+            if isinstance(old, dict) and isinstance(value, dict):
+                value = _merge_dicts(dict(old), value)
+            self._items[key] = value
             self._locked[key] = user
 
     def persist(self) -> None:

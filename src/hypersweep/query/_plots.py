@@ -1,0 +1,45 @@
+"""Optuna's figures of a study (history, learning curves, importance, parallel coordinates, slice,
+contour) as plotly JSON, for the dashboard and the report alike."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypersweep.errors import SpecError
+from hypersweep.records import StudyRecord
+from hypersweep.spec import SweepSpec, parse_spec
+from hypersweep.store import Store
+from hypersweep.strategies import HistoryTrial
+
+__all__ = ["study_plots"]
+
+MAX_PLOT_TRIALS = 5_000  # Optuna's figures draw every point: the most recent trials beyond this are left out
+
+
+def _spec_of(study: StudyRecord) -> SweepSpec | None:
+    try:
+        return parse_spec(study.spec_text, file=study.spec_path, workdir=study.workdir, check_files=False)
+    except SpecError:
+        return None
+
+
+def study_plots(st: Store, name: str, *, max_trials: int = MAX_PLOT_TRIALS) -> dict[str, Any]:
+    """``{"figures": {key: plotly figure as JSON}, "titles": {key: title}, "notes": {key: why not}}``."""
+    from hypersweep.strategies._viz import FIGURE_TITLES, study_figures
+
+    study = st.get_study(name)
+    trials = sorted(st.get_trials(study.study_id), key=lambda t: t.number or 0)
+    shown = trials[-max_trials:]
+    history = [
+        HistoryTrial(t, tuple(st.get_history(t.trial_id)) if t.state.is_finished else ()) for t in shown
+    ]
+    notes: dict[str, str] = {}
+    figures = study_figures(_spec_of(study), history, study.objective_metric, study.direction, notes=notes)
+    if len(shown) < len(trials):
+        notes["_all"] = f"drawn from the most recent {len(shown):,} of {len(trials):,} trials"
+    return {
+        "figures": {k: json.loads(fig.to_json()) for k, fig in figures.items()},
+        "titles": dict(FIGURE_TITLES),
+        "notes": notes,
+    }

@@ -1,0 +1,105 @@
+"""Reads that must not grow with the study: resuming a pruned study and writing its report read the
+history of all its trials in one query, not one transaction per trial (counted with SQLAlchemy's event
+listeners on every real engine)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from hypersweep.orchestrate import resume_sweep, run_sweep
+from hypersweep.records import TrialState
+from hypersweep.store import opened
+
+TRIAL = """
+import hypersweep
+
+
+def curve(params):
+    value = 1.0
+    for step in range(4):
+        value = params["x"] + 1.0 / (step + 1)
+        hypersweep.report(step, loss=value)
+    return {"loss": value}
+"""
+
+SWEEP = """
+name: costs
+objective: {metric: loss, goal: minimize}
+strategy: random
+seed: 3
+budget: {trials: 8, parallel: 1}
+early_stopping: {type: median, warmup_steps: 1}
+trial: {function: "curve_fn:curve"}
+parameters:
+  x: {type: float, low: 0, high: 1}
+"""
+
+
+@contextmanager
+def _transactions() -> Iterator[list[int]]:
+    """Counts the transactions begun on any SQLAlchemy engine while the block runs."""
+    seen: list[int] = []
+
+    def on_begin(_conn: object) -> None:
+        seen.append(1)
+
+    event.listen(Engine, "begin", on_begin)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "begin", on_begin)
+
+
+@pytest.fixture
+def study(tmp_path):  # type: ignore[no-untyped-def]
+    (tmp_path / "curve_fn.py").write_text(textwrap.dedent(TRIAL))
+    path = tmp_path / "sweep.yaml"
+    path.write_text(textwrap.dedent(SWEEP))
+    url = f"sqlite:///{tmp_path / 'hs.db'}"
+    run_sweep(path, store=url, executor="local")
+    return url
+
+
+def _finished(url: str) -> int:
+    with opened(url) as st:
+        counts = st.study_counts(st.get_study("costs").study_id)
+    return counts[TrialState.COMPLETE] + counts[TrialState.PRUNED]
+
+
+def test_resume_of_a_pruned_study_reads_history_in_one_query(study: str) -> None:
+    """A resume whose budget is already met costs as many transactions for 8 finished trials as for 32
+    (before the fix: one more per finished trial)."""
+
+    def resume_cost(trials: int) -> int:
+        assert _finished(study) == trials
+        with _transactions() as seen:
+            resume_sweep("costs", store=study, trials=trials, executor="local")
+        assert _finished(study) == trials  # nothing ran
+        return len(seen)
+
+    small = resume_cost(8)
+    resume_sweep("costs", store=study, trials=32, executor="local")
+    with opened(study) as st:
+        trials = st.get_trials(st.get_study("costs").study_id)
+    assert any(t.state is TrialState.PRUNED for t in trials)  # the history is what the pruner needs
+    assert resume_cost(32) == small
+
+
+def test_report_reads_history_in_one_query(study: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("plotly")
+    from hypersweep.query import write_report
+
+    def report_cost() -> int:
+        with _transactions() as seen:
+            write_report("costs", tmp_path / "report.html", store=study)
+        return len(seen)
+
+    small = report_cost()
+    resume_sweep("costs", store=study, trials=24, executor="local")
+    assert report_cost() == small
