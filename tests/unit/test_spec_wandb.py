@@ -172,7 +172,9 @@ def test_quantile_exact_values():
 
 def test_wandb_file_translation():
     s = load_spec(DATA / "specs" / "wandb_nested.yaml", overrides=("budget.parallel=2", "trial.wandb=off"))
-    assert s.format == "wandb" and s.name == "wandb_nested" and s.strategy.name == "tpe"
+    # bayes runs on gp (a Gaussian process, as in W&B) where torch is installed
+    assert s.format == "wandb" and s.name == "wandb_nested" and s.strategy.name == "gp"
+    assert s.strategy.requested == "bayes"
     assert (
         s.objective is not None
         and s.objective.target == 0.1

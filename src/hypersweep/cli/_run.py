@@ -185,7 +185,11 @@ def validate(spec: str, fmt: str, overrides: tuple[str, ...]) -> None:
         return
     obj = summary.get("objective")
     out.print(f"[bold]{summary['name']}[/] ({summary['format']} format) is valid")
-    out.print(f"  strategy:  {summary['strategy']}")
+    strat = summary["strategy"]
+    chosen = strat["name"] + (f" {strat['options']}" if strat["options"] else "")
+    if strat.get("requested"):
+        chosen += f" ({strat['requested']}: {strat['reason'] or 'W&B bayes'})"
+    out.print(f"  strategy:  {chosen}")
     out.print(f"  objective: {obj['direction']} {obj['metric']}" if obj else "  objective: (none)")
     if summary.get("grid_size") is not None:
         out.print(f"  grid size: {summary['grid_size']}")

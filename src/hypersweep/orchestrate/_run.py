@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 import random
 import socket
 import uuid
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +34,7 @@ from hypersweep.orchestrate._budget import budget_trials
 from hypersweep.provenance import code_file, file_hash, git_info, hash_data
 from hypersweep.query import leaderboard_rows
 from hypersweep.records import EndReason, NewStudy, StudyRecord, StudyStatus, TrialState
-from hypersweep.spec import SweepSpec, load_spec, parse_spec
+from hypersweep.spec import GP_INSTALL, SweepSpec, auto_strategy, gp_available, load_spec, parse_spec
 from hypersweep.store import Store, opened, resolve_store_url
 
 __all__ = ["RunResult", "resume_sweep", "run_sweep"]
@@ -87,6 +89,29 @@ def _check_resume(study: StudyRecord, spec: SweepSpec, seed: int | None) -> None
             "to resume it.",
             keys=changed,
         )
+
+
+def _resolve_auto(spec: SweepSpec, trials: int | None) -> SweepSpec:
+    """``auto`` resolved with the budget this run gives (``--trials`` included), once, for a new study."""
+    if spec.strategy.requested != "auto" or trials is None or trials == spec.budget.trials:
+        return spec
+    name, reason = auto_strategy(spec.parameters, trials, spec.objective is not None)
+    return dataclasses.replace(spec, strategy=dataclasses.replace(spec.strategy, name=name, reason=reason))
+
+
+def _recorded_strategy(spec: SweepSpec, study: StudyRecord) -> SweepSpec:
+    """An existing study runs the strategy it recorded when it was created (``auto`` and W&B's
+    ``bayes`` are never resolved again; studies created before ``auto`` keep tpe or random)."""
+    if study.strategy == "gp" and not gp_available():
+        raise UsageError(
+            f"study {study.name!r} runs strategy gp, which needs torch (not installed): {GP_INSTALL}"
+        )
+    if spec.strategy.name == study.strategy:
+        return spec
+    strategy = dataclasses.replace(
+        spec.strategy, name=study.strategy, reason="recorded when the study was created"
+    )
+    return dataclasses.replace(spec, strategy=strategy)
 
 
 def _store_retry_s() -> float:
@@ -267,6 +292,7 @@ def run_sweep(
             study = None
         if study is not None:
             _check_resume(study, spec, seed)
+            spec = _recorded_strategy(spec, study)
             budget = (
                 budget_trials(spec, trials)
                 if trials is not None or spec.budget.trials
@@ -276,6 +302,9 @@ def run_sweep(
         else:
             commit, dirty, diff_hash = git_info(spec.workdir)
             code = code_file(spec.trial, spec.workdir)
+            spec = _resolve_auto(spec, trials)
+            if spec.strategy.requested == "bayes" and spec.strategy.name == "tpe" and spec.strategy.reason:
+                warnings.warn(spec.strategy.reason, stacklevel=2)  # W&B bayes without torch
             study_seed = seed if seed is not None else spec.seed
             if study_seed is None:
                 study_seed = random.SystemRandom().randrange(2**31)
@@ -305,6 +334,7 @@ def run_sweep(
                 )
             except StudyExistsError:  # another driver created it a moment ago
                 study = st.get_study(study_name)
+                spec = _recorded_strategy(spec, study)
         summary = _start_engine(
             st,
             spec,
@@ -344,6 +374,7 @@ def resume_sweep(
                 + "; restore that folder to resume it"
             )
         spec = parse_spec(study.spec_text, file=study.spec_path, workdir=study.workdir, check_files=False)
+        spec = _recorded_strategy(spec, study)
         if trials is not None:
             study = st.update_study(study.study_id, budget_trials=trials)
         summary = _start_engine(

@@ -20,11 +20,12 @@ from hypersweep.spec._model import (
     TrialConfig,
 )
 from hypersweep.spec._schema import json_schema
-from hypersweep.spec._sections import add_strategy_name
 from hypersweep.spec._space import Param, active_only, flatten, is_active, nest, nest_params
+from hypersweep.spec._strategy import GP_INSTALL, add_strategy_name, auto_strategy, gp_available
 from hypersweep.spec._yaml import MAX_NODES
 
 __all__ = [
+    "GP_INSTALL",
     "MACROS",
     "MAX_GRID_POINTS",
     "MAX_NODES",
@@ -41,8 +42,10 @@ __all__ = [
     "active_only",
     "add_strategy_name",
     "args_json",
+    "auto_strategy",
     "build_argv",
     "flatten",
+    "gp_available",
     "grid_points",
     "grid_size",
     "is_active",

@@ -19,6 +19,7 @@ from hypersweep.spec._grid import MAX_GRID_POINTS, grid_size, not_griddable_reas
 from hypersweep.spec._model import SweepSpec
 from hypersweep.spec._native import NATIVE_TOP_KEYS, freeze, parse_native
 from hypersweep.spec._space import Param, flatten, is_active
+from hypersweep.spec._strategy import resolve_strategy
 from hypersweep.spec._wandb import (
     WANDB_TOP_KEYS,
     is_study_name,
@@ -192,8 +193,11 @@ def _finish(
             f"name {name!r} must be non-empty, at most 200 characters, without spaces, / or * ? [ ] "
             "(or run with --name NAME)",
         )
-    strategy = parts["strategy"]
     budget = parts["budget"]
+    strategy = resolve_strategy(
+        r, parts["strategy"], params, budget.trials, parts["objective"] is not None,
+        ("strategy",) if parts["format"] == "native" else ("hypersweep", "strategy"),
+    )  # fmt: skip
     trial = parts["trial"]
     size: int | None = None
     if strategy.name == "grid":

@@ -25,7 +25,6 @@ __all__ = [
     "param_summary",
 ]
 
-StrategyName = Literal["grid", "random", "tpe"]
 EarlyStoppingType = Literal["none", "median", "asha", "hyperband"]
 
 
@@ -38,8 +37,19 @@ class Objective:
 
 @dataclass(frozen=True)
 class StrategyConfig:
-    name: StrategyName
+    """The strategy that runs (``name``, a name registered in ``hypersweep.strategies``) and its options.
+
+    ``requested`` is ``auto`` or ``bayes`` when the file asked for one of those and ``name`` is what it
+    resolved to (``reason`` says why); a study records ``name`` when it is created."""
+
+    name: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    requested: str | None = None
+    reason: str | None = None
+
+    def key(self) -> str:
+        """The name the sweep file asked for (what a resume compares)."""
+        return self.requested or self.name
 
 
 @dataclass(frozen=True)
@@ -135,7 +145,7 @@ class SweepSpec:
             "objective": None
             if self.objective is None
             else {"metric": self.objective.metric, "direction": self.objective.direction.value},
-            "strategy": {"name": self.strategy.name, "options": dict(sorted(options.items()))},
+            "strategy": {"name": self.strategy.key(), "options": dict(sorted(options.items()))},
             "seed": self.seed,
             "trial": {
                 "function": self.trial.function,
@@ -155,7 +165,12 @@ class SweepSpec:
             "format": self.format,
             "file": self.file,
             "description": self.description,
-            "strategy": {"name": self.strategy.name, "options": dict(self.strategy.options)},
+            "strategy": {
+                "name": self.strategy.name,
+                "options": dict(self.strategy.options),
+                "requested": self.strategy.requested,
+                "reason": self.strategy.reason,
+            },
             "objective": None
             if self.objective is None
             else {

@@ -10,7 +10,8 @@ import copy
 from typing import Any
 
 from hypersweep.spec._check import MAX_SEED, MAX_TRIALS
-from hypersweep.spec._sections import EARLY_STOPPING_OPTIONS, STRATEGY_OPTIONS
+from hypersweep.spec._sections import EARLY_STOPPING_OPTIONS
+from hypersweep.spec._strategy import OPTION_TYPES, STRATEGY_OPTIONS
 
 __all__ = ["json_schema"]
 
@@ -79,28 +80,34 @@ def _param_schemas() -> list[dict[str, Any]]:
     ]
 
 
-def _strategy() -> dict[str, Any]:
-    tpe_opts = {
-        "n_startup_trials": {"type": "integer", "minimum": 0},
-        "n_ei_candidates": {"type": "integer", "minimum": 1},
-        "multivariate": {"type": "boolean"},
-        "constant_liar": {"type": "boolean"},
-        "group": {"type": "boolean"},
-        "consider_endpoints": {"type": "boolean"},
-        "prior_weight": {"type": "number", "exclusiveMinimum": 0},
-        "warm_start": {
+def _option_schema(key: str) -> dict[str, Any]:
+    kind, minimum, exclusive, maximum = OPTION_TYPES.get(key, ("bool", None, False, None))
+    if kind == "names":
+        return {
             "description": "studies whose trials seed the sampler",
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-        },
+        }
+    if kind == "bool":
+        return {"type": "boolean"}
+    out: dict[str, Any] = {"type": "integer" if kind == "int" else "number"}
+    if minimum is not None:
+        out["exclusiveMinimum" if exclusive else "minimum"] = minimum
+    if maximum is not None:
+        out["maximum"] = maximum
+    return out
+
+
+def _strategy() -> dict[str, Any]:
+    option_types: dict[str, Any] = {
+        name: {key: _option_schema(key) for key in keys} for name, keys in STRATEGY_OPTIONS.items()
     }
-    option_types: dict[str, Any] = {"tpe": tpe_opts}
     with_options = [
         {
             "type": "object",
             "required": ["name"],
             "properties": {
                 "name": {"const": name},
-                **option_types.get(name, {key: {"type": "boolean"} for key in keys}),
+                **option_types[name],
             },
             "additionalProperties": False,
         }
@@ -109,7 +116,7 @@ def _strategy() -> dict[str, Any]:
     ]
     plain = [name for name, keys in STRATEGY_OPTIONS.items() if not keys]
     return {
-        "description": "default: tpe with an objective, random without",
+        "description": "default: auto",
         "anyOf": [
             {"enum": list(STRATEGY_OPTIONS)},
             *with_options,

@@ -7,7 +7,8 @@ from typing import Any
 
 from hypersweep.records import Direction
 from hypersweep.spec._check import MAX_SEED, MAX_TRIALS, Report, is_int, is_number
-from hypersweep.spec._model import Budget, EarlyStopping, Objective, Resources, StrategyConfig, TrialConfig
+from hypersweep.spec._model import Budget, EarlyStopping, Objective, Resources, TrialConfig
+from hypersweep.spec._strategy import STRATEGY_OPTIONS, add_strategy_name, parse_strategy
 from hypersweep.spec._yaml import Path
 
 __all__ = [
@@ -24,30 +25,6 @@ __all__ = [
     "parse_strategy",
     "parse_trial",
 ]
-
-# The catalog of strategy names the spec accepts, with the options each takes. A new strategy is added
-# here (or with ``add_strategy_name``) and registered in ``hypersweep.strategies``.
-STRATEGY_OPTIONS: dict[str, tuple[str, ...]] = {
-    "grid": (),
-    "random": (),
-    "tpe": (
-        "n_startup_trials",
-        "n_ei_candidates",
-        "multivariate",
-        "constant_liar",
-        "group",
-        "consider_endpoints",
-        "prior_weight",
-        "warm_start",
-    ),
-}
-
-
-def add_strategy_name(name: str, options: tuple[str, ...] = ()) -> None:
-    """Accept ``strategy: name`` in sweep files, with boolean ``options`` (a plug-in strategy's catalog
-    entry; it is made by the strategy registered under that name in ``hypersweep.strategies``)."""
-    STRATEGY_OPTIONS[name] = tuple(options)
-
 
 EARLY_STOPPING_OPTIONS: dict[str, tuple[str, ...]] = {
     "none": (),
@@ -79,57 +56,6 @@ def parse_objective(r: Report, raw: Any, path: Path) -> Objective | None:
     if not metric:
         return None
     return Objective(metric, Direction(goal or "minimize"), None if target is None else float(target))
-
-
-def parse_strategy(r: Report, raw: Any, path: Path, has_objective: bool) -> StrategyConfig:
-    if raw is None:
-        return StrategyConfig("tpe" if has_objective else "random", {})
-    options: dict[str, Any] = {}
-    if isinstance(raw, str):
-        name: Any = raw
-        name_path = path
-    elif isinstance(raw, dict):
-        name = raw.get("name", "tpe" if has_objective else "random")
-        name_path = (*path, "name")
-        options = {k: v for k, v in raw.items() if k != "name"}
-    else:
-        r.error(
-            path, "strategy must be grid, random, tpe, or a mapping such as {name: tpe, n_startup_trials: 10}"
-        )
-        return StrategyConfig("random", {})
-    if name == "bayes":
-        r.error(name_path, "unknown strategy 'bayes' (did you mean 'tpe'? W&B's bayes runs as tpe)")
-        return StrategyConfig("random", {})
-    checked = r.string(name, name_path, choices=tuple(STRATEGY_OPTIONS))
-    if checked is None:
-        return StrategyConfig("random", {})
-    allowed = STRATEGY_OPTIONS[checked]
-    r.unknown_keys(options, path, allowed, what=f"{checked} option")
-    clean: dict[str, Any] = {}
-    for key, value in options.items():
-        if key not in allowed:
-            continue
-        p = (*path, key)
-        v: Any
-        if key in ("n_startup_trials",):
-            v = r.number(value, p, minimum=0, integer=True)
-        elif key == "n_ei_candidates":
-            v = r.number(value, p, minimum=1, integer=True)
-        elif key == "prior_weight":
-            v = r.number(value, p, minimum=0, exclusive=True)
-        elif key == "warm_start":
-            names = _string_list(r, value, p, "warm_start", "study names")
-            v = tuple(names) if names is not None else None
-        else:
-            v = r.boolean(value, p)
-        if v is not None:
-            clean[key] = v
-    if checked == "tpe" and not has_objective:
-        r.error(
-            name_path,
-            "tpe needs an objective to optimise: add `objective: {metric: ..., goal: ...}` or use random",
-        )
-    return StrategyConfig(checked, clean)  # type: ignore[arg-type]
 
 
 def _string_list(r: Report, value: Any, path: Path, what: str, items: str) -> list[str] | None:

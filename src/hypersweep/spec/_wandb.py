@@ -33,6 +33,7 @@ from hypersweep.spec._sections import (
     parse_trial,
 )
 from hypersweep.spec._space import Param
+from hypersweep.spec._strategy import bayes_strategy
 from hypersweep.spec._yaml import Path
 
 __all__ = [
@@ -442,7 +443,7 @@ def parse_wandb(r: Report, data: dict[str, Any], block_from_file: bool) -> dict[
     if method == "custom":
         r.error(("method",), "method: custom is not supported (hypersweep runs grid, random and bayes)")
     elif method == "bayes":
-        strategy_name = "tpe"
+        strategy_name = "bayes"  # resolved below
     elif method in ("grid", "random"):
         strategy_name = method
     else:
@@ -471,12 +472,23 @@ def parse_wandb(r: Report, data: dict[str, Any], block_from_file: bool) -> dict[
         r.warn(("hypersweep",), "W&B itself would reject this file (`hypersweep:` is not a W&B key); hypersweep reads it", at_key=True)  # fmt: skip
     r.unknown_keys(block, ("hypersweep",), HYPERSWEEP_BLOCK_KEYS)
     hb: Path = ("hypersweep",)
-    strategy = StrategyConfig(strategy_name or "random", {})  # type: ignore[arg-type]
+    requested: str | None = None
+    notice: str | None = None
+    if method == "bayes":  # W&B's bayes is a Gaussian process: gp, or tpe without torch (docs/wandb.md)
+        raw_block = block.get("strategy")
+        given = [k for k in raw_block if k != "name"] if isinstance(raw_block, dict) else []
+        strategy_name, notice = bayes_strategy(given)
+        requested = "bayes"
+        if notice is not None:
+            r.warn(("method",), notice)
+    strategy = StrategyConfig(strategy_name or "random", {}, requested=requested, reason=notice)
     if "strategy" in block and strategy_name is not None:
         raw = block["strategy"]
         if isinstance(raw, dict) and "name" not in raw:
             raw = {"name": strategy_name, **raw}
         strategy = parse_strategy(r, raw, (*hb, "strategy"), objective is not None)
+        if requested is not None and isinstance(block["strategy"], dict) and "name" not in block["strategy"]:
+            strategy = dataclasses.replace(strategy, requested=requested, reason=notice)
     budget = parse_budget(r, block.get("budget"), (*hb, "budget"))
     if budget.trials is None and run_cap is not None:
         budget = dataclasses.replace(budget, trials=int(run_cap))

@@ -1,4 +1,4 @@
-"""What to try next: grid, random and TPE behind one ``Strategy`` interface.
+"""What to try next: grid, random, TPE, GP, CMA-ES, QMC and NSGA-II behind one ``Strategy`` interface.
 
 Each strategy is registered with its traits (``register_strategy``); the implementations (and Optuna)
 are imported when a strategy is made, so importing this package stays cheap for the CLI and the
@@ -29,10 +29,15 @@ from hypersweep.strategies._registry import (
 if TYPE_CHECKING:
     from hypersweep.strategies._grid import GridStrategy
     from hypersweep.strategies._optuna import RandomStrategy, TPEStrategy
+    from hypersweep.strategies._samplers import CmaEsStrategy, GPStrategy, NSGA2Strategy, QMCStrategy
 
 __all__ = [
+    "CmaEsStrategy",
+    "GPStrategy",
     "GridStrategy",
     "HistoryTrial",
+    "NSGA2Strategy",
+    "QMCStrategy",
     "RandomStrategy",
     "Strategy",
     "StrategyEntry",
@@ -48,6 +53,10 @@ __all__ = [
 ]
 
 _IMPLEMENTATIONS = {
+    "CmaEsStrategy": "hypersweep.strategies._samplers",
+    "GPStrategy": "hypersweep.strategies._samplers",
+    "NSGA2Strategy": "hypersweep.strategies._samplers",
+    "QMCStrategy": "hypersweep.strategies._samplers",
     "GridStrategy": "hypersweep.strategies._grid",
     "RandomStrategy": "hypersweep.strategies._optuna",
     "TPEStrategy": "hypersweep.strategies._optuna",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import optuna
@@ -33,7 +33,7 @@ from hypersweep.records import Direction, TrialState
 from hypersweep.spec import Param, is_active
 from hypersweep.strategies._base import HistoryTrial, Strategy, Suggestion
 
-__all__ = ["OptunaMirror", "RandomStrategy", "TPEStrategy", "make_pruner", "quiet_optuna"]
+__all__ = ["OptunaMirror", "RandomStrategy", "SamplingStrategy", "TPEStrategy", "make_pruner", "quiet_optuna"]
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -192,8 +192,16 @@ class OptunaMirror:
         return self.study.ask()
 
     # -- history --------------------------------------------------------------------------------------
-    def add_history(self, trials: Sequence[HistoryTrial], objective_metric: str | None) -> int:
+    def add_history(
+        self,
+        trials: Sequence[HistoryTrial],
+        objective_metric: str | None,
+        system_attrs: Callable[[int], dict[str, Any]] | None = None,
+    ) -> int:
+        """Add the finished trials to the in-memory study; ``system_attrs(i)`` gives the sampler's
+        bookkeeping of the i-th complete trial added (NSGA-II's generation), rebuilt, never stored."""
         added = 0
+        completed = 0
         for h in trials:
             rec = h.record
             if rec.state not in (TrialState.COMPLETE, TrialState.PRUNED):
@@ -209,12 +217,18 @@ class OptunaMirror:
             if rec.state is TrialState.COMPLETE and (value is None or not math.isfinite(value)):
                 continue
             internal, dists = self._internal(rec.params)
+            attrs: dict[str, Any] = {}
+            if rec.state is TrialState.COMPLETE:
+                if system_attrs is not None:
+                    attrs = system_attrs(completed)
+                completed += 1
             frozen = optuna.trial.create_trial(
                 state=OptunaState.COMPLETE if rec.state is TrialState.COMPLETE else OptunaState.PRUNED,
                 value=value if rec.state is TrialState.COMPLETE else None,
                 params=internal,
                 distributions=dists,
                 intermediate_values=inter,
+                system_attrs=attrs,
             )
             self.study.add_trial(frozen)
             added += 1
@@ -246,7 +260,7 @@ class OptunaMirror:
             self.study.tell(trial, state=OptunaState.FAIL)
 
 
-class _SamplingStrategy(Strategy):
+class SamplingStrategy(Strategy):
     """Random and TPE: Optuna samples through ask/tell."""
 
     def __init__(self, spec: Any, study_seed: int) -> None:
@@ -260,6 +274,16 @@ class _SamplingStrategy(Strategy):
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         raise NotImplementedError
+
+    def _history_attrs(self) -> Callable[[int], dict[str, Any]] | None:
+        """The sampler's per-trial bookkeeping to rebuild from the history (None: nothing)."""
+        return None
+
+    def _after_history(self, mirror: OptunaMirror) -> None:
+        """Rebuild study-level sampler state once the history is in (QMC's position in its sequence)."""
+
+    def _options(self, allowed: Sequence[str]) -> dict[str, Any]:
+        return {k: v for k, v in (self._spec.strategy.options or {}).items() if k in allowed}
 
     def _build(self) -> OptunaMirror:
         # The sampler's seed depends on the study seed and how much history there is, so a resumed
@@ -275,8 +299,10 @@ class _SamplingStrategy(Strategy):
             make_pruner(es),
             prune_resource_is_reports=(getattr(es, "options", {}) or {}).get("resource") == "reports",
         )
-        mirror.add_history(self._warm, self._objective)
-        mirror.add_history(self._history, self._objective)
+        attrs = self._history_attrs()
+        mirror.add_history(self._warm, self._objective, attrs)
+        mirror.add_history(self._history, self._objective, attrs)
+        self._after_history(mirror)
         return mirror
 
     def load_history(self, trials: Sequence[HistoryTrial]) -> None:
@@ -319,14 +345,14 @@ class _SamplingStrategy(Strategy):
         return self.mirror.report(suggestion.token, step, value)
 
 
-class RandomStrategy(_SamplingStrategy):
+class RandomStrategy(SamplingStrategy):
     name = "random"
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         return optuna.samplers.RandomSampler(seed=seed)
 
 
-class TPEStrategy(_SamplingStrategy):
+class TPEStrategy(SamplingStrategy):
     name = "tpe"
     _OPTIONS = (
         "n_startup_trials",
@@ -339,7 +365,7 @@ class TPEStrategy(_SamplingStrategy):
     )
 
     def _make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
-        opts = {k: v for k, v in (self._spec.strategy.options or {}).items() if k in self._OPTIONS}
+        opts = self._options(self._OPTIONS)
         if any(p.when for p in self._spec.parameters):
             opts.setdefault("group", True)  # define-by-run spaces need grouped multivariate TPE
         opts.setdefault("multivariate", True)

@@ -109,3 +109,23 @@ register_strategy(
     "hypersweep.strategies._optuna:TPEStrategy",
     StrategyTraits(adaptive=True, finite=False, multi_objective=True),
 )
+register_strategy(
+    "gp",
+    "hypersweep.strategies._samplers:GPStrategy",
+    StrategyTraits(adaptive=True, finite=False, multi_objective=True, extra="gp"),
+)
+register_strategy(
+    "cmaes",
+    "hypersweep.strategies._samplers:CmaEsStrategy",
+    StrategyTraits(adaptive=True, finite=False, multi_objective=False),
+)
+register_strategy(
+    "qmc",
+    "hypersweep.strategies._samplers:QMCStrategy",
+    StrategyTraits(adaptive=False, finite=False, multi_objective=True),
+)
+register_strategy(
+    "nsga2",
+    "hypersweep.strategies._samplers:NSGA2Strategy",
+    StrategyTraits(adaptive=True, finite=False, multi_objective=True),
+)
