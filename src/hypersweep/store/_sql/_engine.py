@@ -145,7 +145,9 @@ def check_sqlite_writable(surl: StoreURL, action: str) -> None:
     if path is None:
         return
     if surl.read_only_uri:
-        raise StoreReadOnlyError(f"store {surl.masked} is opened read-only (mode=ro): cannot {action}")
+        raise StoreReadOnlyError(
+            f"store {surl.masked} refuses writes: it is opened read-only (mode=ro), so hypersweep cannot {action}"
+        )
     if path.exists():
         bad = next((p for p in (path, path.parent) if not os.access(p, os.W_OK)), None)
     else:
