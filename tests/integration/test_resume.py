@@ -163,7 +163,7 @@ def test_a_second_driver_is_refused_with_the_holders_host_and_pid(make_sweep, st
         trial: {function: "fns:sleeper"}
         parameters:
           x: {type: float, low: 0, high: 1}
-          sleep: {value: 0.3}
+          sleep: {value: 1.0}  # long enough that `stop` arrives first on a busy machine
     """)
     proc = subprocess.Popen(
         _cli("run", str(path), "--store", store_url, "--executor", "local", "--quiet"),
