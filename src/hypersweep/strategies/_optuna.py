@@ -42,11 +42,12 @@ _QUANTILE_EPS = 1e-9
 
 
 @contextlib.contextmanager
-def quiet_optuna() -> Iterator[None]:
-    """Optuna's INFO lines ("A new study created in memory ...") off while the block runs: the studies
-    made here are internal mirrors, and their log lines would land in the commands' output."""
+def quiet_optuna(level: str = "warning") -> Iterator[None]:
+    """Optuna's INFO lines ("A new study created in memory ...") off while the block runs (with
+    ``level="error"``, its warnings too): the studies made here are internal mirrors, and their log
+    lines would land in the commands' output."""
     before = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR if level == "error" else optuna.logging.WARNING)
     try:
         yield
     finally:

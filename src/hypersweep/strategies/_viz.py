@@ -174,8 +174,10 @@ def study_figures(
     figures: dict[str, Any] = {}
 
     def add(key: str, make: Callable[[], Any]) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Optuna warns about e.g. trials missing a conditional param
+        # Optuna warns (as warnings and as log lines) about e.g. trials missing a conditional param or a
+        # param with one value in the contour plot: the figures say what they show, the output stays clean
+        with warnings.catch_warnings(), quiet_optuna(level="error"):
+            warnings.simplefilter("ignore")
             try:
                 figures[key] = make()
             except (ValueError, RuntimeError, ZeroDivisionError) as e:  # degenerate studies
