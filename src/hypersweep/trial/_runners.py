@@ -43,13 +43,33 @@ MAX_LINE_BYTES = 1 << 20  # a longer line is read (and logged) in pieces
 _functions: dict[tuple[str, str], Any] = {}
 
 
+def _forget_if_elsewhere(module_name: str, workdir: str) -> None:
+    """A module of that name imported from another sweep's folder (the same worker or process ran a
+    study from there before) is forgotten, so this sweep's own file is imported: ``train:fit`` of one
+    folder never runs another folder's ``train.py``."""
+    top = module_name.partition(".")[0]
+    loaded = sys.modules.get(top)
+    origin = getattr(loaded, "__file__", None) if loaded is not None else None
+    if origin is None:
+        return
+    if os.path.commonpath([os.path.realpath(origin), os.path.realpath(workdir)]) == os.path.realpath(workdir):
+        return
+    if not (os.path.isfile(os.path.join(workdir, top + ".py")) or os.path.isdir(os.path.join(workdir, top))):
+        return  # this folder has no such module: the loaded one (an installed package) is the one to use
+    for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+        del sys.modules[name]
+
+
 def _resolve(function: str, workdir: str) -> Any:
     key = (function, workdir)
     fn = _functions.get(key)
     if fn is None:
         module_name, _, attr = function.partition(":")
-        if workdir not in sys.path:
+        if not sys.path or sys.path[0] != workdir:  # this sweep's folder first, as a fresh process has it
+            if workdir in sys.path:
+                sys.path.remove(workdir)
             sys.path.insert(0, workdir)
+        _forget_if_elsewhere(module_name, workdir)
         module = importlib.import_module(module_name)
         fn = module
         for part in attr.split("."):
