@@ -42,7 +42,9 @@ def test_trials_queued_behind_long_ones_wait_until_a_worker_starts_them(store):
         study = store.get_study("s")
         trials = store.get_trials(study.study_id)
         counts = {s: sum(t.state is s for t in trials) for s in TrialState}
-        seen.append((prog.running, counts, [t.started_at is None for t in trials if t.state is TrialState.WAITING]))
+        seen.append(
+            (prog.running, counts, [t.started_at is None for t in trials if t.state is TrialState.WAITING])
+        )
 
     ex = FakeExecutor(handler, workers=2)
     summary = run_study(store, SPEC, ex, queue_ahead=4, on_progress=on_progress)
