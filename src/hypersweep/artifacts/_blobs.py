@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import posixpath
 import re
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -82,16 +84,31 @@ def _uri(fs: AbstractFileSystem, path: str) -> str:
 
 
 def _put(fs: AbstractFileSystem, src: IO[bytes], target: str) -> tuple[int, str]:
-    """Stream ``src`` to ``target``; returns (size, sha256) of what was written."""
+    """Stream ``src`` to ``target``; returns (size, sha256) of what was written.
+
+    The bytes go to a temporary name beside ``target`` (``{name}.part-{random}``) and are renamed to
+    ``target`` only once all of them are written, so a write that fails halfway (a full disk, a
+    file-size limit, a reader that raises) never leaves a partial file at the final name: the
+    temporary file is removed and the error raised."""
     if _is_local(fs):
         fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+    tmp = f"{target}.part-{uuid.uuid4().hex[:12]}"
     h = hashlib.sha256()
     size = 0
-    with fs.open(target, "wb") as out:
-        while chunk := src.read(_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
+    try:
+        with fs.open(tmp, "wb") as out:
+            while chunk := src.read(_CHUNK):
+                h.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        if _is_local(fs):
+            os.replace(tmp, target)
+        else:
+            fs.mv(tmp, target)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            fs.rm(tmp)
+        raise
     return size, h.hexdigest()
 
 
@@ -308,6 +325,9 @@ def _fetch(
     except FileNotFoundError as e:
         part.unlink(missing_ok=True)
         raise ArtifactIntegrityError(f"artifact {label}: {uri} is missing from the artifact root") from e
+    except BaseException:  # a full disk, a size limit, an interrupt: no partial file is left behind
+        part.unlink(missing_ok=True)
+        raise
     digest = h.hexdigest()
     if (sha256 is not None and digest != sha256) or (size is not None and got != size):
         part.unlink(missing_ok=True)
