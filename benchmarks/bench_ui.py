@@ -43,7 +43,7 @@ STUDY = "ui-bench"
 REPEAT = 7
 TARGET_MS = 300.0
 OPTUNA_FILL_BUDGET_S = 60.0
-OPTUNA_BATCH = 2_000
+OPTUNA_BATCH = 250  # the fill budget is checked between batches
 ROUTES = {
     "study page (HTML)": f"/studies/{STUDY}",
     "top-10 API": f"/api/studies/{STUDY}/leaderboard?top=10",
