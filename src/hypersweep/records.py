@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "TrialSummary",
     "ArtifactRecord",
     "Direction",
     "EndReason",
@@ -267,6 +268,18 @@ class TrialOutcome:
 
     def __post_init__(self) -> None:
         _sync_values(self)
+
+
+@dataclass(frozen=True, slots=True)
+class TrialSummary:
+    """The few columns of a trial that charts and totals need, read without params or metrics."""
+
+    number: int | None
+    state: TrialState
+    objective: float | None
+    duration_s: float | None
+    started_at: datetime | None
+    retry_of: int | None  # trial_id of the trial this reruns
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ def show_trial(st: StoreReader, name: str, number: int) -> dict[str, Any]:
     if t.retry_of is not None:
         prev = st.get_trial_by_id(t.retry_of)
         row["retry_of"] = prev.number
-    row["retried_by"] = [x.number for x in st.get_trials(study.study_id) if x.retry_of == t.trial_id]
+    row["retried_by"] = [x.number for x in st.trial_summaries(study.study_id, retry_of=t.trial_id)]
     return row
 
 

@@ -87,10 +87,8 @@ def study_overview(st: Store, name: str) -> dict[str, Any]:
     s = st.get_study(name)
     rows = [r for r in study_rows(st, _literal(name)) if r["name"] == s.name]
     row = dict(rows[0])
-    trials = st.get_trials(s.study_id)
-    starts = [t.started_at for t in trials if t.started_at is not None]
-    row.update(_progress(row, _elapsed_s(s, min(starts) if starts else None)))
-    row["compute_s"] = sum(t.duration_s or 0.0 for t in trials)
+    first_start, row["compute_s"] = st.trial_totals(s.study_id)
+    row.update(_progress(row, _elapsed_s(s, first_start)))
     row["spec_text"] = s.spec_text
     row["spec_format"] = s.spec_format
     row["description"] = s.description
@@ -125,32 +123,16 @@ def _downsample(n: int, max_points: int) -> list[int]:
 def objective_history(st: Store, name: str, *, max_points: int = MAX_POINTS) -> dict[str, Any]:
     """Objective per finished trial in number order, with the best so far (complete trials only)."""
     s = st.get_study(name)
-    trials = [
-        t
-        for t in st.get_trials(s.study_id, states=[TrialState.COMPLETE, TrialState.PRUNED])
-        if t.objective is not None
-    ]
-    trials.sort(key=lambda t: t.number or 0)
-    better = max if s.direction is Direction.MAXIMIZE else min
-    best: float | None = None
-    numbers, values, states, best_so_far = [], [], [], []
-    for t in trials:
-        if t.state is TrialState.COMPLETE and t.objective is not None:
-            best = t.objective if best is None else better(best, t.objective)
-        numbers.append(t.number)
-        values.append(t.objective)
-        states.append(t.state.value)
-        best_so_far.append(best)
-    keep = _downsample(len(numbers), max_points)
+    total, rows = st.objective_series(s.study_id, s.direction is Direction.MAXIMIZE, max_points)
     return {
         "objective": s.objective_metric,
         "direction": s.direction.value if s.direction else None,
-        "total": len(numbers),
-        "downsampled": len(keep) < len(numbers),
-        "number": [numbers[i] for i in keep],
-        "value": [values[i] for i in keep],
-        "state": [states[i] for i in keep],
-        "best": [best_so_far[i] for i in keep],
+        "total": total,
+        "downsampled": len(rows) < total,
+        "number": [r[0] for r in rows],
+        "value": [r[2] for r in rows],
+        "state": [r[1] for r in rows],
+        "best": [r[3] for r in rows],
     }
 
 

@@ -45,6 +45,7 @@ from hypersweep.records import (
     TrialOutcome,
     TrialRecord,
     TrialState,
+    TrialSummary,
 )
 from hypersweep.store._filter import Expr
 
@@ -71,6 +72,13 @@ class StoreReader(Protocol):
         with_metrics: bool = True,
     ) -> list[TrialRecord]: ...
     def get_trial(self, study_id: int, number: int) -> TrialRecord: ...
+    def trial_summaries(
+        self, study_id: int, states: Sequence[TrialState] | None = None, retry_of: int | None = None
+    ) -> list[TrialSummary]: ...
+    def trial_totals(self, study_id: int) -> tuple[datetime | None, float]: ...
+    def objective_series(
+        self, study_id: int, maximize: bool, max_points: int
+    ) -> tuple[int, list[tuple[int, str, float, float | None]]]: ...
     def get_trial_by_id(self, trial_id: int) -> TrialRecord: ...
     def get_history(self, trial_id: int) -> list[MetricPoint]: ...
     def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]: ...
@@ -224,6 +232,24 @@ class Store(abc.ABC):
         with_metrics: bool = True,
     ) -> list[TrialRecord]:
         """Trials of a study ordered by number (reruns last, by id)."""
+
+    @abc.abstractmethod
+    def trial_summaries(
+        self, study_id: int, states: Sequence[TrialState] | None = None, retry_of: int | None = None
+    ) -> list[TrialSummary]:
+        """Number, state, objective, duration, start and ``retry_of`` of a study's sweep trials (only
+        those rerunning ``retry_of`` when given), in :meth:`get_trials` order, without params or metrics."""
+
+    @abc.abstractmethod
+    def trial_totals(self, study_id: int) -> tuple[datetime | None, float]:
+        """The first start and the summed duration (s) of a study's sweep trials, in one aggregate."""
+
+    @abc.abstractmethod
+    def objective_series(
+        self, study_id: int, maximize: bool, max_points: int
+    ) -> tuple[int, list[tuple[int, str, float, float | None]]]:
+        """(total, rows) of the finished sweep trials with an objective in number order: (number, state,
+        objective, best complete objective so far), at most ``max_points`` of them evenly spread (the first and last kept)."""
 
     @abc.abstractmethod
     def get_trial(self, study_id: int, number: int) -> TrialRecord:

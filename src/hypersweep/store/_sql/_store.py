@@ -89,7 +89,7 @@ _ARTIFACT_COLS = ("trial_id", "name", "uri", "size", "sha256", "kind")
 LOG_TAIL_CHARS = 64 * 1024
 
 
-class SQLStore(Store):
+class SQLStore(_reads.SummaryReads, Store):
     """The SQL tracking store. Open with :func:`hypersweep.store.open_store`."""
 
     def __init__(self, surl: _engine.StoreURL) -> None:
