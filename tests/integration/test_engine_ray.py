@@ -316,30 +316,3 @@ def test_sys_exit_in_a_function_trial_ends_that_trial_only(make_sweep, store_url
     assert by_x[2].state is TrialState.FAILED and "sys.exit(5)" in (by_x[2].error or "")
     runs = (tmp_path / "runs.log").read_text().split()
     assert sorted(runs) == ["0", "1", "2", "3"]  # every trial ran once
-
-
-def test_trials_queued_behind_hung_ones_count_their_timeout_from_their_start(make_sweep, store_url):
-    """Both workers hang; the trials queued in Ray behind them wait (no timeout runs) and, once the hung
-    ones are killed at trial.timeout, run and complete (docs/semantics.md, trial.timeout)."""
-    path = make_sweep("""
-        name: queued
-        objective: {metric: loss, goal: minimize}
-        strategy: grid
-        budget: {parallel: 2}
-        trial: {function: "fns:sleeper", timeout: 3s}
-        parameters:
-          sleep: {type: categorical, values: [60.0, 61.0, 0.2, 0.3, 0.4, 0.5]}
-    """)
-    res = run_sweep(path, store=store_url)
-    assert res.status is StudyStatus.FINISHED
-    _, trials = _trials(store_url, "queued")
-    by_number = {t.number: t for t in trials}
-    hung = [by_number[0], by_number[1]]
-    queued = [by_number[n] for n in range(2, 6)]
-    assert [t.params["sleep"] for t in hung] == [60.0, 61.0]
-    assert all(t.state is TrialState.FAILED and "timed out" in (t.error or "") for t in hung)
-    assert all(t.state is TrialState.COMPLETE for t in queued)  # none timed out while it waited
-    assert all(t.started_at is not None for t in trials)  # the worker's start, also for killed trials
-    first_kill = min(t.started_at for t in hung)
-    # a queued trial started only once a hung one was killed, 3 s after that one's start
-    assert all((t.started_at - first_kill).total_seconds() >= 3.0 for t in queued)

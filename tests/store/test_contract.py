@@ -373,23 +373,3 @@ def test_text_values_are_stored_exactly(store: Store) -> None:
     assert got.params == {"note": odd, "x": 1.5, odd: "v"}
     assert got.metrics == {"val_accuracy": 0.5, odd: 3.0}
     assert [(p.name, p.step, p.value) for p in store.get_history(t.trial_id)] == [(odd, 0, 2.0)]
-
-
-def test_waiting_trials_start_with_their_workers_start_time(store: Store) -> None:
-    s = store.create_study(new_study())
-    waiting = _trials(store, s.study_id, 3, state=TrialState.WAITING)
-    assert all(t.state is TrialState.WAITING and t.started_at is None for t in waiting)
-    cursor = store.change_cursor(s.study_id)
-    at = datetime(2030, 1, 1, 12, 0, 5, tzinfo=UTC)
-    store.finish_trials([_complete(waiting[2].trial_id, 0.5, started_at=at, finished_at=at)])
-    store.start_trials({waiting[0].trial_id: at, waiting[2].trial_id: at + timedelta(hours=1)})
-    got = {t.trial_id: t for t in store.get_trials(s.study_id)}
-    assert got[waiting[0].trial_id].state is TrialState.RUNNING
-    assert got[waiting[0].trial_id].started_at == at
-    assert (
-        got[waiting[1].trial_id].state is TrialState.WAITING and got[waiting[1].trial_id].started_at is None
-    )
-    assert got[waiting[2].trial_id].state is TrialState.COMPLETE  # a finished trial is left alone
-    assert got[waiting[2].trial_id].started_at == at
-    changed, _ = store.trials_changed_since(s.study_id, cursor)
-    assert waiting[0].trial_id in {t.trial_id for t in changed}  # the live feed sees the start

@@ -258,9 +258,7 @@ def test_store_unavailable_past_the_deadline_stops_the_run_resumably(tmp_path):
         ex = FakeExecutor(handler, workers=2)
         with pytest.raises(StoreUnavailableError, match="resume it with `hypersweep resume s`"):
             run_study(st, RANDOM, ex, store_retry_s=0.2)
-        # nothing could record the trials in flight: the second, and the third, whose start was the
-        # first write that failed
-        assert ex.cancels == [ex.submitted[1].key, ex.submitted[2].key]
+        assert ex.cancels == [ex.submitted[1].key]  # nothing could record the trial in flight
         locker[0].execute("COMMIT")
         locker[0].close()
         # the stopped driver could not release its lease: the resume takes it over once it expired

@@ -200,7 +200,6 @@ class Engine:
     def run(self) -> RunSummary:
         prog = self._load()
         self.executor.set_report_handler(self._on_reports, self._sync)
-        self.executor.set_start_handler(self._on_start)
         clock = self._clock
         start = clock()
         deadline = start + self.opt.timeout_s if self.opt.timeout_s else math.inf
@@ -222,7 +221,7 @@ class Engine:
                 if not draining:
                     started = launcher.launch(self._remaining(prog))
                     if started:
-                        prog.running = launcher.running()
+                        prog.running = min(len(self._inflight), self.opt.parallel)
                         prog.started_this_run += started
                 if not self._inflight:
                     if reason is None:
@@ -233,7 +232,6 @@ class Engine:
                         break
                 for res in self.executor.wait(0.05 if writer.outcomes else 0.25):
                     self._handle(res, prog)
-                prog.running = launcher.running()  # starts come with the wait too
                 now = clock()
                 writer.tick(now)
                 if reason is None and now - last_poll >= POLL_STOP_S:
@@ -283,15 +281,6 @@ class Engine:
         )
 
     # -- results ---------------------------------------------------------------------------------------
-    def _on_start(self, key: int, at: datetime) -> None:
-        """A trial's worker started it (it may have waited in the executor's queue until now)."""
-        fl = self._inflight.get(key)
-        if fl is None or fl.started:
-            return
-        fl.started = True
-        if fl.record.state is TrialState.WAITING:
-            self.writer.starts[key] = at
-
     def _on_reports(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
         fl = self._inflight.get(key)
         if fl is None:
@@ -309,8 +298,7 @@ class Engine:
         fl = self._inflight.pop(res.key, None)
         if fl is None:
             return
-        self.writer.starts.pop(res.key, None)  # the outcome carries its start time
-        prog.running = self.launcher.running()
+        prog.running = min(len(self._inflight), self.opt.parallel)
         if isinstance(res, TaskDone):
             out = self._outcome(fl, res.value)
             if out.started_at is not None and out.finished_at is not None:

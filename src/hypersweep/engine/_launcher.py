@@ -40,7 +40,6 @@ def queue_ahead(traits: StrategyTraits, parallel: int, fit: int, *, cluster_queu
 class InFlight:
     record: TrialRecord
     suggestion: Suggestion
-    started: bool = False  # its worker started it (until then it waits in the executor's queue)
 
 
 @dataclass
@@ -83,9 +82,6 @@ class Launcher:
         self._create_trials = create_trials
         self._payload = payload
         self.inflight: dict[int, InFlight] = {}
-        # a trial is created waiting and becomes running when the executor says its worker started it;
-        # an executor that cannot tell starts it when submitted
-        self._state = TrialState.WAITING if executor.reports_starts else TrialState.RUNNING
         self._ready: collections.deque[Suggestion] = collections.deque()
         self._reruns = _Reruns()
         self.exhausted = False
@@ -178,18 +174,12 @@ class Launcher:
         if not chosen:
             return 0
         news = [
-            NewTrial(
-                params=dict(s.params),
-                seed=trial_seed(self.study_seed, s.params),
-                retry_of=r,
-                state=self._state,
-            )
+            NewTrial(params=dict(s.params), seed=trial_seed(self.study_seed, s.params), retry_of=r)
             for s, r in chosen
         ]
         records = self._create_trials(news)
         for (sugg, _), rec in zip(chosen, records, strict=True):
-            inflight[rec.trial_id] = InFlight(rec, sugg, started=rec.state is TrialState.RUNNING)
-
+            inflight[rec.trial_id] = InFlight(rec, sugg)
         self.executor.submit_batch(
             [(rec.trial_id, self._payload(rec)) for rec in records],
             self._request,
@@ -198,10 +188,6 @@ class Launcher:
         )
         self._ask_ahead(remaining - len(records))
         return len(records)
-
-    def running(self) -> int:
-        """Trials in flight that started (the others wait in the executor's queue)."""
-        return sum(1 for fl in self.inflight.values() if fl.started)
 
     def _ask_ahead(self, remaining: float) -> None:
         """Ask while the workers run, so sampling never idles a worker. A finite strategy is asked only as

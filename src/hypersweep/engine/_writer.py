@@ -12,7 +12,6 @@ import logging
 import shlex
 import time
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
 from typing import Protocol, TypeVar
 
 import tenacity
@@ -67,9 +66,6 @@ class Writer:
         self.outcomes: list[TrialOutcome] = []
         self.reports: list[tuple[int, MetricPoint]] = []
         self.logs: dict[int, str] = {}  # trial_id -> output not yet written (running trials)
-        # trial_id -> when its worker started it, not yet written (dropped when its outcome comes first:
-        # the outcome carries it)
-        self.starts: dict[int, datetime] = {}
         self._last_flush = self._last_reports = self._last_beat = now
 
     # -- buffering -------------------------------------------------------------------------------------
@@ -85,7 +81,7 @@ class Writer:
     def tick(self, now: float) -> None:
         """Write what is due: outcomes every ``FLUSH_RESULTS_S`` (or ``FLUSH_RESULTS_N`` of them), reports
         and output every ``FLUSH_REPORTS_S``; renew the lease every ``HEARTBEAT_S``."""
-        if (self.outcomes or self.starts) and (
+        if self.outcomes and (
             now - self._last_flush >= FLUSH_RESULTS_S or len(self.outcomes) >= FLUSH_RESULTS_N
         ):
             self.flush()
@@ -113,11 +109,6 @@ class Writer:
                     self.logs.pop(key, None)
 
     def flush(self) -> None:
-        if self.starts:  # before reports: a waiting trial takes none
-            starts = dict(self.starts)
-            self.call("recording trial starts", lambda: self.store.start_trials(starts), check_lease=True)
-            for key in starts:
-                self.starts.pop(key, None)
         self.flush_reports()
         if self.outcomes:
             outcomes = list(self.outcomes)  # kept in memory until written

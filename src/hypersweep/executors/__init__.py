@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from hypersweep.executors._base import (
-    Executor,
-    ReportHandler,
-    ResourceRequest,
-    StartHandler,
-    TaskCrashed,
-    TaskDone,
-)
+from hypersweep.executors._base import Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
 from hypersweep.executors._local import LocalExecutor
 
 __all__ = [
@@ -17,7 +10,6 @@ __all__ = [
     "LocalExecutor",
     "RayExecutor",
     "ReportHandler",
-    "StartHandler",
     "ResourceRequest",
     "TaskCrashed",
     "TaskDone",

@@ -11,15 +11,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-__all__ = ["Executor", "ReportHandler", "ResourceRequest", "StartHandler", "TaskCrashed", "TaskDone"]
+__all__ = ["Executor", "ReportHandler", "ResourceRequest", "TaskCrashed", "TaskDone"]
 
 # (key, points, log text) -> True when the trial should be pruned
 ReportHandler = Callable[[int, list[tuple[str, int, float]], str], bool]
-# (key, when its worker started it): a submitted trial left the executor's queue and runs
-StartHandler = Callable[[int, datetime], None]
 
 
 @dataclass(frozen=True)
@@ -45,14 +42,6 @@ class TaskCrashed:
 
 class Executor(abc.ABC):
     name: str
-    # the executor tells the start handler when each trial really starts (a submitted trial may wait in
-    # its queue first); one that does not is taken to start its trials when they are submitted
-    reports_starts: bool = False
-    _on_start: StartHandler | None = None
-
-    def set_start_handler(self, handler: StartHandler) -> None:
-        """Where start times go (only executors with ``reports_starts`` call it)."""
-        self._on_start = handler
 
     @abc.abstractmethod
     def check_resources(self, request: ResourceRequest) -> int:

@@ -5,17 +5,9 @@ from __future__ import annotations
 import socket
 import traceback
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from hypersweep.executors._base import (
-    Executor,
-    ReportHandler,
-    ResourceRequest,
-    StartHandler,
-    TaskCrashed,
-    TaskDone,
-)
+from hypersweep.executors._base import Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
 
 __all__ = ["LocalExecutor"]
 
@@ -25,11 +17,6 @@ _TRACEBACK_TAIL = 4000
 class _LocalChannel:
     def __init__(self, handler: ReportHandler | None) -> None:
         self.handler = handler
-        self.on_start: StartHandler | None = None
-
-    def started(self, key: int, at: datetime) -> None:
-        if self.on_start is not None:
-            self.on_start(key, at)
 
     def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
         return bool(self.handler(key, points, log)) if self.handler is not None else False
@@ -63,7 +50,6 @@ class LocalExecutor(Executor):
     """
 
     name = "local"
-    reports_starts = True
 
     def __init__(self) -> None:
         self._done: list[TaskDone | TaskCrashed] = []
@@ -74,9 +60,6 @@ class LocalExecutor(Executor):
 
     def set_report_handler(self, handler: ReportHandler, sync: bool) -> None:
         self._channel.handler = handler
-
-    def set_start_handler(self, handler: StartHandler) -> None:
-        self._channel.on_start = handler
 
     def submit(
         self,

@@ -20,7 +20,6 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import ray
@@ -37,7 +36,6 @@ _DRAIN_EVERY_S = 0.2
 _HUB_AFTER_S = 1.0  # without a pruner, the hub starts once a trial has been running this long
 _HUB_LOOKUP_EVERY_S = 1.0
 _FORCE_CANCEL_AFTER_S = 5.0
-_HUB_WAIT_S = 10.0  # how long a starting trial looks for a hub the driver started
 _log = logging.getLogger(__name__)
 
 
@@ -47,20 +45,15 @@ class _Hub:
 
     def __init__(self) -> None:
         self.points: list[tuple[int, list[tuple[str, int, float]], str]] = []
-        self.starts: list[tuple[int, datetime]] = []
         self.pruned: set[int] = set()
-
-    def start(self, key: int, at: datetime) -> None:
-        self.starts.append((key, at))
 
     def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
         self.points.append((key, points, log))
         return key in self.pruned
 
-    def drain(self) -> tuple[list[tuple[int, datetime]], list[tuple[int, list[tuple[str, int, float]], str]]]:
+    def drain(self) -> list[tuple[int, list[tuple[str, int, float]], str]]:
         out, self.points = self.points, []
-        starts, self.starts = self.starts, []
-        return starts, out
+        return out
 
     def prune(self, key: int) -> None:
         self.pruned.add(key)
@@ -70,42 +63,20 @@ class _RayChannel:
     """The trial's way to the driver's hub, found by name. The driver starts the hub only when someone
     may listen (a pruner, or a trial running for over ``_HUB_AFTER_S``): a sweep of short trials never
     pays for an actor's worker process. Until the hub exists, ``push`` answers None and the trial keeps
-    its reports (they come back with its result).
+    its reports (they come back with its result)."""
 
-    ``hub_up``: the driver started the hub before submitting the trial and counts its timeout from the
-    start the trial reports, so ``started`` waits for the hub's name to be found."""
-
-    def __init__(self, hub_name: str | None, hub_up: bool = False) -> None:
+    def __init__(self, hub_name: str | None) -> None:
         self.hub_name = hub_name
-        self.hub_up = hub_up
         self._hub: Any = None
         self._next_lookup = 0.0
-        self._starts: list[tuple[int, datetime]] = []  # not delivered yet
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"hub_name": self.hub_name, "hub_up": self.hub_up}
+        return {"hub_name": self.hub_name}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.hub_name = state["hub_name"]
-        self.hub_up = state.get("hub_up", False)
         self._hub = None
         self._next_lookup = 0.0
-        self._starts = []
-
-    def started(self, key: int, at: datetime) -> None:
-        self._starts.append((key, at))
-        give_up = time.monotonic() + _HUB_WAIT_S
-        while self.hub_up and self._find_hub() is None and time.monotonic() < give_up:
-            self._next_lookup = 0.0
-            time.sleep(0.05)
-        self._send_starts()
-
-    def _send_starts(self) -> None:
-        hub = self._find_hub()
-        if hub is not None and self._starts:
-            for key, at in self._starts:
-                hub.start.remote(key, at)  # actor calls from one caller run in order: before its reports
-            self._starts = []
 
     def _find_hub(self) -> Any:
         if self._hub is None and self.hub_name and time.monotonic() >= self._next_lookup:
@@ -119,7 +90,6 @@ class _RayChannel:
         hub = self._find_hub()
         if hub is None:
             return None
-        self._send_starts()
         return bool(ray.get(hub.push.remote(key, points, log)))
 
     def placement(self) -> dict[str, Any]:
@@ -149,7 +119,6 @@ class _Task:
     payloads: tuple[Callable[[Any], Any], ...] = ()
     request: ResourceRequest | None = None
     timeout_s: float | None = None
-    started: int = 0  # how many of its trials reported their start
 
     @property
     def key(self) -> int:
@@ -200,7 +169,6 @@ class RayExecutor(Executor):
     """Trials as Ray tasks on a local Ray (started when none runs) or a cluster (``address``)."""
 
     name = "ray"
-    reports_starts = True
 
     def __init__(
         self,
@@ -230,7 +198,6 @@ class RayExecutor(Executor):
         self._remote_cache: dict[tuple[Any, ...], Any] = {}
         self._last_drain = 0.0
         self._drain_ref: Any = None  # a drain asked of the hub, not yet taken
-        self._fit = math.inf  # trials that run at once (check_resources); more wait in Ray's queue
 
     # -- resources ------------------------------------------------------------------------------------
     def check_resources(self, request: ResourceRequest) -> int:
@@ -252,8 +219,7 @@ class RayExecutor(Executor):
                 continue
             n = min(per)
             fit += int(n + 1e-9) if math.isfinite(n) else 1024
-        self._fit = max(fit, 1)
-        return self._fit
+        return max(fit, 1)
 
     # -- reports --------------------------------------------------------------------------------------
     def set_report_handler(self, handler: ReportHandler, sync: bool) -> None:
@@ -298,46 +264,12 @@ class RayExecutor(Executor):
         else:  # a drain asked earlier, then one for what was pushed since
             batches = [ray.get(earlier)] if earlier is not None else []
             batches.append(ray.get(self._hub.drain.remote()))
-        for starts, batch in batches:
-            for key, at in starts:
-                self._worker_started(key, at)
+        for batch in batches:
             for key, points, log in batch:
                 if (key in self._by_key or (keys is not None and key in keys)) and self._handler(
                     key, points, log
                 ):
                     self._hub.prune.remote(key)
-
-    def _worker_started(self, key: int, at: datetime) -> None:
-        """Trial ``key`` reported that its worker started it at ``at``: its timeout counts from then."""
-        task = self._by_key.get(key)
-        if task is None:
-            return
-        task.started += 1
-        if task.timeout_s:
-            now = time.monotonic()
-            age = min(max((datetime.now(UTC) - at).total_seconds(), 0.0), now - task.submitted)
-            task.deadline = now - age + task.timeout_s
-        if self._on_start is not None:
-            self._on_start(key, at)
-
-    def _prepare(self, keys: Sequence[int], timeout_s: float | None) -> tuple[_RayChannel, float | None]:
-        """The channel for trials about to be submitted, and the timeout to count from submission.
-
-        Where a trial may wait (more submitted than fit at once) or has a timeout, the hub starts now and
-        the trial reports its start through it: it is waiting until then and its timeout counts from
-        then. Otherwise it starts when submitted, which is when the driver is told it started."""
-        if self._on_start is None:
-            return self._channel, timeout_s
-        if self._hub is None and (timeout_s or len(self._tasks) + len(keys) > self._fit):
-            self._start_hub()
-        if self._hub is not None:
-            if not self._channel.hub_up:
-                self._channel = _RayChannel(self._hub_name, hub_up=True)
-            return self._channel, None
-        at = datetime.now(UTC)
-        for key in keys:
-            self._on_start(key, at)
-        return self._channel, timeout_s
 
     # -- tasks ----------------------------------------------------------------------------------------
     def _remote(self, request: ResourceRequest, chunk: bool = False) -> Any:
@@ -366,9 +298,8 @@ class RayExecutor(Executor):
         request: ResourceRequest,
         timeout_s: float | None = None,
     ) -> None:
-        channel, count_now = self._prepare((key,), timeout_s)
-        ref = self._remote(request).remote(payload, channel)
-        self._add(_Task(keys=(key,), ref=ref, deadline=_deadline(count_now), timeout_s=timeout_s))
+        ref = self._remote(request).remote(payload, self._channel)
+        self._add(_Task(keys=(key,), ref=ref, deadline=_deadline(timeout_s)))
 
     def submit_batch(
         self,
@@ -384,9 +315,8 @@ class RayExecutor(Executor):
                 self.submit(chunk[0][0], chunk[0][1], request, timeout_s)
                 continue
             payloads = tuple(p for _, p in chunk)
-            channel, count_now = self._prepare([k for k, _ in chunk], timeout_s)
-            ref = self._remote(request, chunk=True).remote(list(payloads), channel)
-            budget = count_now * len(chunk) if count_now else None
+            ref = self._remote(request, chunk=True).remote(list(payloads), self._channel)
+            budget = timeout_s * len(chunk) if timeout_s else None
             self._add(
                 _Task(
                     keys=tuple(k for k, _ in chunk),

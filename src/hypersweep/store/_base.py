@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, Protocol
 
 from hypersweep.records import (
@@ -113,7 +112,6 @@ class TrialWriter(Protocol):
     def get_histories(self, trial_ids: Sequence[int]) -> dict[int, list[MetricPoint]]: ...
     def create_trials(self, study_id: int, trials: Sequence[NewTrial]) -> list[TrialRecord]: ...
     def finish_trials(self, outcomes: Sequence[TrialOutcome]) -> list[int]: ...
-    def start_trials(self, starts: Mapping[int, datetime]) -> None: ...
     def add_reports(self, reports: Iterable[tuple[int, MetricPoint]]) -> None: ...
     def append_logs(self, logs: Mapping[int, str], cap: int = 64 * 1024) -> None: ...
 
@@ -203,11 +201,6 @@ class Store(abc.ABC):
         """Write outcomes in one transaction: state, objective, final metrics, remaining history,
         environment (deduplicated), host/node/gpus, error, artifacts. Returns the trial_ids that were
         already terminal and therefore left unchanged."""
-
-    @abc.abstractmethod
-    def start_trials(self, starts: Mapping[int, datetime]) -> None:
-        """Waiting trials whose worker reported its start become running, with that start time;
-        trials in any other state are left alone."""
 
     @abc.abstractmethod
     def add_reports(self, reports: Iterable[tuple[int, MetricPoint]]) -> None:

@@ -115,7 +115,6 @@ class FakeExecutor(Executor):
     """Runs scripted trials on a simulated clock; see the module docstring."""
 
     name = "fake"
-    reports_starts = True  # a queued trial starts when a worker frees up, and says so then
 
     def __init__(
         self,
@@ -209,8 +208,6 @@ class FakeExecutor(Executor):
             task = self._queue.popleft()
             task.started = self.clock.now
             self._running[task.key] = task
-            if self._on_start is not None:
-                self._on_start(task.key, self.clock.wall())
             script = task.script
             if isinstance(script, Hang):
                 pass

@@ -30,8 +30,6 @@ class TrialPayload(TrialSpec):
 
     def __call__(self, channel: Channel | None) -> TrialRunResult:
         started = datetime.now(UTC)
-        if channel is not None:  # the driver counts trial.timeout and the running trials from here
-            channel.started(self.trial_id, started)
         placement = channel.placement() if channel is not None else {}
         result: TrialRunResult
         try:

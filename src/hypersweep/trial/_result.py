@@ -23,9 +23,6 @@ class Channel(Protocol):
         """Deliver reports and output; True: the trial should stop (pruned); None: nobody listens
         yet, nothing was delivered (the trial keeps them and tries again later)."""
 
-    def started(self, key: int, at: datetime) -> None:
-        """The trial left the executor's queue and runs from ``at`` (the worker's clock)."""
-
     def placement(self) -> dict[str, Any]: ...
 
 

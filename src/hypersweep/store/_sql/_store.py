@@ -557,17 +557,6 @@ class SQLStore(_reads.SummaryReads, Store):
         )
         conn.execute(stmt, updates)
 
-    def start_trials(self, starts: Mapping[int, datetime]) -> None:
-        """Waiting trials become running with their worker's start time (others are left alone)."""
-        if starts:
-            with self._tx(write=True, action="start trials") as conn:
-                self._bump_for(conn, list(starts))  # the trials take their study's new cursor
-                seq = select(Study.change_seq).where(Study.id == Trial.study_id).scalar_subquery()
-                waiting = (Trial.id == bindparam("b_id"), Trial.state == TrialState.WAITING.value)
-                stmt = update(Trial).where(*waiting).values(state="running", started_at=bindparam("b_at"))
-                rows = [{"b_id": tid, "b_at": at} for tid, at in sorted(starts.items())]
-                conn.execute(stmt.values(change_seq=seq), rows)
-
     def add_reports(self, reports: Iterable[tuple[int, MetricPoint]]) -> None:
         points = checked_points((tid, p.name, p.step, p.value) for tid, p in reports)
         latest = {(tid, name, step): value for tid, name, step, value in points}  # the last report wins
