@@ -99,26 +99,10 @@ def _merge_dicts(dest: dict[str, Any], src: Mapping[str, Any]) -> dict[str, Any]
     return dest
 
 
-class Config:
-    """``wandb.config``: attribute and item access; keys set by the sweep are locked (their updates are
-    ignored with a warning), and changing another key's value needs ``allow_val_change=True``, as in W&B."""
+class _ItemsView:
+    """The read-only mapping face that ``wandb.config`` and ``run.summary`` share (over ``_items``)."""
 
-    def __init__(self) -> None:
-        object.__setattr__(self, "_items", {})
-        object.__setattr__(self, "_locked", {})
-        object.__setattr__(self, "_allow_val_change", False)
-
-    # access
-    def __getitem__(self, key: str) -> Any:
-        return self._items[key]
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("__"):
-            raise AttributeError(key)
-        try:
-            return self._items[key]
-        except KeyError:
-            raise AttributeError(f"'Config' object has no attribute {key!r}") from None
+    _items: dict[str, Any]
 
     def __contains__(self, key: object) -> bool:
         return key in self._items
@@ -143,6 +127,28 @@ class Config:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._items.get(key, default)
+
+
+class Config(_ItemsView):
+    """``wandb.config``: attribute and item access; keys set by the sweep are locked (their updates are
+    ignored with a warning), and changing another key's value needs ``allow_val_change=True``, as in W&B."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_items", {})
+        object.__setattr__(self, "_locked", {})
+        object.__setattr__(self, "_allow_val_change", False)
+
+    # access
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        try:
+            return self._items[key]
+        except KeyError:
+            raise AttributeError(f"'Config' object has no attribute {key!r}") from None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self._items)
@@ -212,7 +218,7 @@ class Config:
 
 
 # -- summary -----------------------------------------------------------------------------------------------
-class Summary:
+class Summary(_ItemsView):
     """``run.summary``: the last logged value of each key, overridden by values the script sets; the
     values the script sets become final metrics of the trial at finish."""
 
@@ -241,30 +247,6 @@ class Summary:
     def __delitem__(self, key: str) -> None:
         del self._items[key]
         self._explicit.discard(key)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._items))
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __repr__(self) -> str:
-        return repr(self._items)
-
-    def keys(self) -> Any:
-        return self._items.keys()
-
-    def items(self) -> Any:
-        return self._items.items()
-
-    def values(self) -> Any:
-        return self._items.values()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._items.get(key, default)
 
     def update(self, d: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         for k, v in {**dict(d or {}), **kwargs}.items():
