@@ -85,28 +85,29 @@ def _head(tmp_path_factory, dashboard: bool) -> Iterator[Head]:
         passfile.chmod(0o600)
         env["PGPASSFILE"] = str(passfile)
     log = tmp_path_factory.mktemp("head") / "head.log"
-    proc = subprocess.Popen(
-        [
-            str(ray_bin),
-            "start",
-            "--head",
-            "--block",
-            "--num-cpus",
-            "2",
-            "--port",
-            str(port),
-            "--temp-dir",
-            str(temp_dir),
-            *(["--dashboard-host", "127.0.0.1", "--dashboard-port", str(dash)] if dashboard else []),
-            "--include-dashboard",
-            "true" if dashboard else "false",
-            *extra,
-        ],
-        env=env,
-        start_new_session=True,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [
+                str(ray_bin),
+                "start",
+                "--head",
+                "--block",
+                "--num-cpus",
+                "2",
+                "--port",
+                str(port),
+                "--temp-dir",
+                str(temp_dir),
+                *(["--dashboard-host", "127.0.0.1", "--dashboard-port", str(dash)] if dashboard else []),
+                "--include-dashboard",
+                "true" if dashboard else "false",
+                *extra,
+            ],
+            env=env,
+            start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.time() + 300
         while b"Ray runtime started" not in log.read_bytes():  # slow on a busy machine
@@ -170,10 +171,15 @@ def test_detached_driver_runs_on_the_cluster_and_stop_reaches_it(head, tmp_path)
     url = os.environ.get("HYPERSWEEP_TEST_POSTGRES_URL")
     if not url:
         pytest.skip("HYPERSWEEP_TEST_POSTGRES_URL is not set: --detach needs a server store")
-    from sqlalchemy.engine import make_url
+    from sqlalchemy.engine import URL, make_url
 
-    password = make_url(url).password
-    bare = make_url(url).set(password=None).render_as_string(hide_password=False)  # the passfile has it
+    u = make_url(url)
+    password = u.password
+    # the passfile has it (URL.set(password=None) keeps the password: None means "unchanged")
+    bare = URL.create(
+        u.drivername, username=u.username, host=u.host, port=u.port, database=u.database, query=u.query
+    ).render_as_string(hide_password=False)
+    assert f":{password}@" not in bare, bare
     env = head.env
     shutil.copy(ROOT / "sweeps" / "breast_cancer.py", tmp_path)
     shutil.copy(ROOT / "sweeps" / "breast_cancer_random.yaml", tmp_path)

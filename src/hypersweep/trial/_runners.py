@@ -332,6 +332,10 @@ class _OutputReader:
     def read(self, pipe: IO[bytes] | None, stream: str) -> None:
         if pipe is None:
             return
+        with pipe:  # closed at its end: a pipe left to the garbage collector is a ResourceWarning
+            self._read(pipe, stream)
+
+    def _read(self, pipe: IO[bytes], stream: str) -> None:
         undecodable = False
         for number, raw in enumerate(iter(functools.partial(pipe.readline, MAX_LINE_BYTES), b""), 1):
             text, ok = decode(raw)
