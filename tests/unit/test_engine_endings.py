@@ -299,3 +299,41 @@ def test_timeout_counts_from_the_start_not_from_the_queue(store):
     for t in queued:  # started when a hung one was killed, 60 s after it started
         assert (t.started_at - hung[0].started_at).total_seconds() == pytest.approx(60.0)
         assert t.duration_s == pytest.approx(50.0)
+
+
+PATIENT = spec("""
+    name: s
+    objective: {metric: loss, goal: minimize}
+    strategy: grid
+    budget: {parallel: 1, patience: 3}
+    trial: {function: "fns:f"}
+    parameters:
+      x: {type: categorical, values: [5, 4, 1, 3, 2, 6, 7, 8, 0.5, 9]}
+""")
+
+
+def test_patience_ends_the_run_after_n_trials_without_a_better_best(store):
+    """5, 4, 1 improve; 3, 2, 6 do not: the third of them ends the run, finished, end_reason patience.
+    The count is the study's: a resume stops at once, and a larger patience goes on from the same count."""
+    summary = run_study(store, PATIENT, lambda t: Complete({"loss": t.params["x"]}))
+    assert summary.reason is StopReason.PATIENCE and summary.status is StudyStatus.FINISHED
+    assert [t.params["x"] for t in trials_of(store)] == [5, 4, 1, 3, 2, 6]
+    assert any("--set budget.patience=" in n for n in summary.notes)
+    again = run_study(store, PATIENT, lambda t: Complete({"loss": t.params["x"]}))
+    assert again.reason is StopReason.PATIENCE and len(trials_of(store)) == 6  # nothing ran
+    longer = PATIENT.replace("patience: 3", "patience: 6")
+    summary = run_study(store, longer, lambda t: Complete({"loss": t.params["x"]}))
+    # 7 and 8 make five without a better best; 0.5 improves; 9 is one: the grid ends first
+    assert summary.reason is StopReason.BUDGET and summary.progress.best_value == 0.5  # the grid, done
+    assert [t.params["x"] for t in trials_of(store)] == [5, 4, 1, 3, 2, 6, 7, 8, 0.5, 9]
+
+
+def test_failed_trials_do_not_count_toward_patience(store):
+    text = PATIENT.replace("patience: 3", "patience: 2")
+
+    def handler(t):
+        return Fail() if t.params["x"] == 4 else Complete({"loss": t.params["x"]})
+
+    summary = run_study(store, text, handler)  # a failed trial is not a finished one: it does not count
+    assert summary.reason is StopReason.PATIENCE
+    assert [t.params["x"] for t in trials_of(store)] == [5, 4, 1, 3, 2]

@@ -135,6 +135,14 @@ def run(
 @click.option("--parallel", type=click.IntRange(1, MAX_TRIALS), help="Trials in flight at most.")
 @executor_options
 @click.option("--artifact-root", help="Where artifacts and checkpoints go (default: as when the study ran).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a spec key for this run (e.g. budget.patience=50); keys that change what trials "
+    "compute are refused.",
+)
 @click.option("--quiet", is_flag=True, help="No live display.")
 def resume(
     name: str,
@@ -145,6 +153,7 @@ def resume(
     executor: str,
     address: str | None,
     artifact_root: str | None,
+    overrides: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Continue study NAME until its budget is met; nothing is lost or counted twice."""
@@ -160,6 +169,7 @@ def resume(
             address=address,
             on_progress=view,
             artifact_root=artifact_root,
+            overrides=overrides,
         ),
     )
 

@@ -52,6 +52,7 @@ class EngineOptions:
     retries: int = 0
     timeout_s: float | None = None
     target: float | None = None
+    patience: int | None = None  # budget.patience: finished trials without a better best that end the run
     retry_failed: bool = False
     lease_owner: str = ""
     # trials handed to the executor beyond `parallel`, queued there so a freed slot starts the next trial
@@ -166,6 +167,7 @@ class Engine:
         self._first_results: list[str] = []  # this run's first results, "" for a success (bounded)
         self._failure_counts: dict[str, int] = {}
         self._failed_total = 0
+        self._since_best = 0  # finished trials since the best last improved, over the study's life
 
     # -- set-up ----------------------------------------------------------------------------------------
     def _load(self) -> Progress:
@@ -175,12 +177,13 @@ class Engine:
         history = [HistoryTrial(t, points.get(t.trial_id, ())) for t in trials]
         self.strategy.load_history(history)
         prog = Progress(study=self.study.name, budget=self.opt.trials)
-        for t in trials:
+        for t in trials:  # in number order: the patience count of a resumed study goes on from there
             if t.state is TrialState.COMPLETE:
                 prog.complete += 1
-                self._track_best(prog, t.objective, t.params, t.number)
+                self._count_patience(self._track_best(prog, t.objective, t.params, t.number))
             elif t.state is TrialState.PRUNED:
                 prog.pruned += 1
+                self._count_patience(False)
             elif t.state is TrialState.FAILED:
                 self._failed_total += 1
         self.launcher.load(trials, list(getattr(self.spec, "enqueue", ()) or ()))
@@ -190,11 +193,22 @@ class Engine:
 
     def _track_best(
         self, prog: Progress, value: float | None, params: Mapping[str, Any], number: int | None
-    ) -> None:
+    ) -> bool:
+        """Take a complete trial's objective; True when it is a better best."""
         if value is None or self._direction is None or not math.isfinite(value):
-            return
+            return False
         if prog.best_value is None or self._direction.better(value, prog.best_value):
             prog.best_value, prog.best_params, prog.best_number = value, dict(params), number
+            return True
+        return False
+
+    def _count_patience(self, improved: bool) -> None:
+        self._since_best = 0 if improved else self._since_best + 1
+
+    @property
+    def since_best(self) -> int:
+        """Finished trials since the best last improved (``budget.patience`` counts these)."""
+        return self._since_best
 
     # -- the loop --------------------------------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -268,6 +282,8 @@ class Engine:
             best=prog.best_value,
             target=self.opt.target,
             direction=self._direction,
+            since_best=self._since_best,
+            patience=self.opt.patience,
         )
 
     def _payload(self, rec: TrialRecord) -> TrialPayload:
@@ -320,10 +336,11 @@ class Engine:
         if out.state is TrialState.COMPLETE:
             prog.complete += 1
             self._result("")
-            self._track_best(prog, out.objective, fl.record.params, fl.record.number)
+            self._count_patience(self._track_best(prog, out.objective, fl.record.params, fl.record.number))
         elif out.state is TrialState.PRUNED:
             prog.pruned += 1
             self._result("")
+            self._count_patience(False)
         elif out.state is TrialState.FAILED:
             self._failed_total += 1
             prog.failed = self._failed_total
@@ -365,6 +382,13 @@ class Engine:
             summary.notes.append(
                 f"{prog.failed} trial(s) failed; rerun their params with "
                 f"`hypersweep resume {shlex.quote(self.study.name)} --retry-failed`"
+            )
+        if reason is StopReason.PATIENCE:
+            name = shlex.quote(self.study.name)
+            summary.notes.append(
+                f"no better best in the last {self._since_best} finished trials "
+                f"(budget.patience={self.opt.patience}, counted over the study's life); to go on, raise it: "
+                f"`hypersweep resume {name} --trials N --set budget.patience={self._since_best * 2}`"
             )
         if reason is StopReason.FAILURES:
             raise FailureBudgetExceeded(self._failure_message(failures))

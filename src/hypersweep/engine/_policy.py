@@ -24,6 +24,7 @@ __all__ = [
     "first_fails_reason",
     "idle_reason",
     "max_failures_reason",
+    "patience_reason",
     "target_reason",
     "timeout_reason",
 ]
@@ -39,10 +40,11 @@ class StopReason(str, enum.Enum):
     STOPPED = "stopped by `hypersweep stop`"
     FAILURES = "failure budget exceeded"
     INTERRUPTED = "interrupted (Ctrl-C)"
+    PATIENCE = "no better best within budget.patience trials"
 
 
 # reasons that end the run at once: the trials in flight are cancelled (they become interrupted)
-IMMEDIATE = frozenset({StopReason.TARGET, StopReason.TIMEOUT, StopReason.FAILURES})
+IMMEDIATE = frozenset({StopReason.TARGET, StopReason.TIMEOUT, StopReason.FAILURES, StopReason.PATIENCE})
 
 
 def budget_reason(finished: int, budget: int | None) -> StopReason | None:
@@ -83,6 +85,11 @@ def target_reason(best: float | None, target: float | None, direction: Direction
     return None if direction.better(target, best) else StopReason.TARGET
 
 
+def patience_reason(since_best: int, patience: int | None) -> StopReason | None:
+    """``budget.patience`` finished trials in a row (over the study's life) without a better best."""
+    return StopReason.PATIENCE if patience is not None and since_best >= patience else None
+
+
 def check_stop(
     *,
     now: float,
@@ -93,13 +100,17 @@ def check_stop(
     best: float | None,
     target: float | None,
     direction: Direction | None,
+    since_best: int = 0,
+    patience: int | None = None,
 ) -> StopReason | None:
-    """The rules checked on every turn of the loop, in precedence order: timeout, failures, target."""
+    """The rules checked on every turn of the loop, in precedence order: timeout, failures, target,
+    patience."""
     return (
         timeout_reason(now, deadline)
         or max_failures_reason(failed_total, max_failures)
         or first_fails_reason(first_results, max_failures)
         or target_reason(best, target, direction)
+        or patience_reason(since_best, patience)
     )
 
 
@@ -112,7 +123,7 @@ def end_status(reason: StopReason, finished: int, budget: int | None) -> StudySt
     """Finished when the run did what was asked (budget met, target reached, a grid done, a stop after the
     budget was met); interrupted otherwise (resumable)."""
     met = budget is not None and finished >= budget
-    if reason in (StopReason.BUDGET, StopReason.TARGET):
+    if reason in (StopReason.BUDGET, StopReason.TARGET, StopReason.PATIENCE):
         return StudyStatus.FINISHED
     if reason in (StopReason.EXHAUSTED, StopReason.STOPPED) and met:
         return StudyStatus.FINISHED

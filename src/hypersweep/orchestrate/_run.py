@@ -181,6 +181,7 @@ def _start_engine(
                 retries=spec.budget.retries,
                 timeout_s=spec.budget.timeout_s,
                 target=spec.objective.target if spec.objective is not None else None,
+                patience=spec.budget.patience,
                 retry_failed=retry_failed,
                 lease_owner=owner,
                 store_retry_s=retry_s,
@@ -361,8 +362,11 @@ def resume_sweep(
     address: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     artifact_root: str | None = None,
+    overrides: Sequence[str] = (),
 ) -> RunResult:
-    """Continue a study until its budget is met, from what the store recorded."""
+    """Continue a study until its budget is met, from what the store recorded. ``overrides``
+    (``KEY=VALUE``) change keys that do not change what trials compute, for this run (e.g.
+    ``budget.patience`` of a study that ended on patience); others are a ``ResumeConflictError``."""
     url = resolve_store_url(store)
     with opened(url, create=False) as st:
         st.check_writable()
@@ -373,7 +377,15 @@ def resume_sweep(
                 + (f" (recorded git commit {study.git_commit})" if study.git_commit else "")
                 + "; restore that folder to resume it"
             )
-        spec = parse_spec(study.spec_text, file=study.spec_path, workdir=study.workdir, check_files=False)
+        spec = parse_spec(
+            study.spec_text,
+            file=study.spec_path,
+            workdir=study.workdir,
+            check_files=False,
+            overrides=overrides,
+        )
+        if overrides:
+            _check_resume(study, spec, None)
         spec = _recorded_strategy(spec, study)
         if trials is not None:
             study = st.update_study(study.study_id, budget_trials=trials)

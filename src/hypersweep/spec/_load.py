@@ -224,6 +224,12 @@ def _finish(
             what = "run_cap" if parts["format"] == "wandb" else "budget.trials"
             r.warn(("budget",) if parts["format"] == "native" else ("run_cap",),
                    f"no {what}: `run` goes on until budget.timeout, `hypersweep stop` or Ctrl-C")  # fmt: skip
+    if budget.patience is not None and parts["objective"] is None:
+        where = (
+            ("budget", "patience") if parts["format"] == "native" else ("hypersweep", "budget", "patience")
+        )
+        r.error(where, "budget.patience counts trials without a better best, so it needs an objective: "
+                "add `objective: {metric: ..., goal: ...}` or remove budget.patience")  # fmt: skip
     enqueue = _enqueue(r, parts["enqueue_raw"], params)
     if trial.command is not None:
         _check_template(r, trial.command, parts["command_path"], params, trial.program)

@@ -59,6 +59,7 @@ class Budget:
     max_failures: int | None = None
     retries: int = 0
     timeout_s: float | None = None  # wall-clock limit of one driver run
+    patience: int | None = None  # end after this many finished trials (study life) without a better best
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ class SweepSpec:
                 "max_failures": self.budget.max_failures,
                 "retries": self.budget.retries,
                 "timeout_s": self.budget.timeout_s,
+                "patience": self.budget.patience,
             },
             "trial": {
                 "function": self.trial.function,

@@ -190,6 +190,12 @@ def json_schema() -> dict[str, Any]:
                     "max_failures": {"type": "integer", "minimum": 0, "maximum": MAX_TRIALS},
                     "retries": {"type": "integer", "minimum": 0, "maximum": MAX_TRIALS, "default": 0},
                     "timeout": {"$ref": "#/$defs/duration"},
+                    "patience": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": MAX_TRIALS,
+                        "description": "end the run after this many finished trials without a better best",
+                    },
                 },
                 "additionalProperties": False,
             },

@@ -76,7 +76,7 @@ def parse_seed(r: Report, raw: Any, path: Path) -> int | None:
 
 def parse_budget(r: Report, raw: Any, path: Path, allowed: tuple[str, ...] | None = None) -> Budget:
     m = r.mapping(raw, path, "budget") or {}
-    keys = allowed or ("trials", "parallel", "max_failures", "retries", "timeout")
+    keys = allowed or ("trials", "parallel", "max_failures", "retries", "timeout", "patience")
     r.unknown_keys(m, path, keys, {"n_trials": "trials", "max_trials": "trials", "timeout_s": "timeout"})
     trials = r.number(m.get("trials"), (*path, "trials"), maximum=MAX_TRIALS, minimum=1, integer=True)
     parallel = r.number(m.get("parallel"), (*path, "parallel"), maximum=MAX_TRIALS, minimum=1, integer=True)
@@ -85,12 +85,14 @@ def parse_budget(r: Report, raw: Any, path: Path, allowed: tuple[str, ...] | Non
     )
     retries = r.number(m.get("retries"), (*path, "retries"), maximum=MAX_TRIALS, minimum=0, integer=True)
     timeout = r.duration(m.get("timeout"), (*path, "timeout"))
+    patience = r.number(m.get("patience"), (*path, "patience"), maximum=MAX_TRIALS, minimum=1, integer=True)
     return Budget(
         trials=int(trials) if trials is not None else None,
         parallel=int(parallel) if parallel is not None else None,
         max_failures=int(max_failures) if max_failures is not None else None,
         retries=int(retries or 0),
         timeout_s=timeout,
+        patience=int(patience) if patience is not None else None,
     )
 
 

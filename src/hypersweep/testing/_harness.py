@@ -96,6 +96,7 @@ def run_study(
             retries=spec.budget.retries,
             timeout_s=spec.budget.timeout_s,
             target=spec.objective.target if spec.objective is not None else None,
+            patience=spec.budget.patience,
             retry_failed=retry_failed,
             lease_owner=owner,
             store_retry_s=store_retry_s,
