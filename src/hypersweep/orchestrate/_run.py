@@ -95,7 +95,7 @@ def _resolve_auto(spec: SweepSpec, trials: int | None) -> SweepSpec:
     """``auto`` resolved with the budget this run gives (``--trials`` included), once, for a new study."""
     if spec.strategy.requested != "auto" or trials is None or trials == spec.budget.trials:
         return spec
-    name, reason = auto_strategy(spec.parameters, trials, spec.objective is not None)
+    name, reason = auto_strategy(spec.parameters, trials, spec.objective is not None, len(spec.objectives))
     return dataclasses.replace(spec, strategy=dataclasses.replace(spec.strategy, name=name, reason=reason))
 
 
@@ -142,8 +142,13 @@ def _start_engine(
     artifact_root: str | None = None,
 ) -> RunSummary:
     from hypersweep.executors import ResourceRequest, make_executor
-    from hypersweep.strategies import HistoryTrial, make_strategy
+    from hypersweep.strategies import HistoryTrial, make_strategy, strategy_traits
 
+    if spec.several_objectives and not strategy_traits(spec.strategy.name).multi_objective:
+        raise UsageError(
+            f"strategy {spec.strategy.name} optimises one objective, and the study has "
+            f"{len(spec.objectives)}: choose a strategy for several objectives (nsga2, tpe, auto)"
+        )
     retry_s = _store_retry_s()
     owner = uuid.uuid4().hex
     st.acquire_lease(study.study_id, owner, socket.gethostname(), os.getpid())
@@ -318,6 +323,7 @@ def run_sweep(
                         strategy=spec.strategy.name,
                         objective_metric=spec.objective.metric if spec.objective else None,
                         direction=spec.objective.direction if spec.objective else None,
+                        directions=tuple(o.direction for o in spec.objectives),
                         budget_trials=budget_trials(spec, trials),
                         seed=study_seed,
                         workdir=spec.workdir,

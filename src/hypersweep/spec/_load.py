@@ -194,9 +194,11 @@ def _finish(
             "(or run with --name NAME)",
         )
     budget = parts["budget"]
+    objectives = parts.get("objectives") or ()
     strategy = resolve_strategy(
         r, parts["strategy"], params, budget.trials, parts["objective"] is not None,
         ("strategy",) if parts["format"] == "native" else ("hypersweep", "strategy"),
+        objectives=max(len(objectives), 1), objectives_key="objectives" if parts["format"] == "native" else "metrics",
     )  # fmt: skip
     trial = parts["trial"]
     size: int | None = None
@@ -244,6 +246,7 @@ def _finish(
         resources=parts["resources"],
         early_stopping=parts["early_stopping"],
         objective=parts["objective"],
+        objectives=tuple(objectives),
         description=parts["description"],
         file=file,
         seed=parts["seed"],
