@@ -271,7 +271,9 @@ class OptunaMirror:
             out.append(float(v))
         return out
 
-    def tell(self, trial: optuna.Trial, state: TrialState, value: float | Sequence[float | None] | None) -> None:
+    def tell(
+        self, trial: optuna.Trial, state: TrialState, value: float | Sequence[float | None] | None
+    ) -> None:
         """``value``: the objective, or the objective values in order for a study with several."""
         self._report_counts.pop(trial.number, None)
         if state is TrialState.COMPLETE:
