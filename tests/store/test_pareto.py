@@ -17,7 +17,15 @@ from hypersweep.store import open_store
 from hypersweep.testing import Complete, FakeExecutor, run_study
 
 # x -> (acc, size): the front is {0, 1, 2}; {3, 4, 5} once it is removed; 6 last
-VALUES = {0: (0.5, 1.0), 1: (0.7, 2.0), 2: (0.9, 4.0), 3: (0.6, 3.0), 4: (0.9, 5.0), 5: (0.4, 1.0), 6: (0.5, 6.0)}
+VALUES = {
+    0: (0.5, 1.0),
+    1: (0.7, 2.0),
+    2: (0.9, 4.0),
+    3: (0.6, 3.0),
+    4: (0.9, 5.0),
+    5: (0.4, 1.0),
+    6: (0.5, 6.0),
+}
 ORDER = [(2, 1), (1, 1), (0, 1), (4, 2), (3, 2), (5, 2), (6, 3)]  # (x, rank): rank, then acc descending
 
 SPEC = textwrap.dedent("""
@@ -80,7 +88,10 @@ def test_pareto_on_a_single_objective_study_keeps_its_best_trials(filled):
 
 def test_best_returns_the_front_and_download_needs_a_number(filled, tmp_path):
     best = best_trial(filled, "mo")
-    assert best["objectives"] == [{"metric": "acc", "goal": "maximize"}, {"metric": "size", "goal": "minimize"}]
+    assert best["objectives"] == [
+        {"metric": "acc", "goal": "maximize"},
+        {"metric": "size", "goal": "minimize"},
+    ]
     assert [r["params"]["x"] for r in best["pareto_front"]] == [2, 1, 0]
     assert all(r["artifacts"] == [] for r in best["pareto_front"])
     with pytest.raises(UsageError, match=r"Pareto front of 3 trial\(s\).*--number N"):
@@ -102,7 +113,12 @@ def test_studies_show_pareto_size_and_the_first_objectives_best(filled):
 def test_several_studies_rank_one_front_when_they_share_their_objectives(filled):
     run_study(filled, SPEC.format(name="mo2", second="size", xs="0, 3"), FakeExecutor(scripted(), workers=1))
     rows = leaderboard_rows(filled, ["mo", "mo2"], top=None, pareto=True)
-    assert sorted((r["study"], r["params"]["x"]) for r in rows) == [("mo", 0), ("mo", 1), ("mo", 2), ("mo2", 0)]
+    assert sorted((r["study"], r["params"]["x"]) for r in rows) == [
+        ("mo", 0),
+        ("mo", 1),
+        ("mo", 2),
+        ("mo2", 0),
+    ]
     run_study(filled, SPEC.format(name="mo3", second="latency", xs="0, 1"), FakeExecutor(scripted("latency")))
     with pytest.raises(UsageError, match=r"do not share their objectives.*mo3: acc \(maximize\), latency"):
         leaderboard_rows(filled, ["mo", "mo3"])

@@ -66,7 +66,11 @@ def test_native_objectives_in_order_the_first_is_the_objective():
         ),
         (TWO + "early_stopping: {type: median}\n", "early_stopping", "Optuna's pruning is single-objective"),
         (TWO + "strategy: cmaes\n", "strategy", "strategy cmaes optimises one objective"),
-        ("objectives: [{metric: acc}, {metric: acc, goal: maximize}]\n", "objectives[1].metric", "listed twice"),
+        (
+            "objectives: [{metric: acc}, {metric: acc, goal: maximize}]\n",
+            "objectives[1].metric",
+            "listed twice",
+        ),
         ("objectives: []\n", "objectives", "non-empty list"),
         ("objectives: {metric: acc}\n", "objectives", "non-empty list"),
         ("objectives: [{metric: acc}, {name: l}]\n", "objectives[1].name", "did you mean 'metric'"),
@@ -91,7 +95,9 @@ def test_auto_picks_multi_objective_tpe_or_nsga2():
 
 def test_resume_key_holds_the_objectives():
     a = native(TWO).resume_key()
-    b = native("objectives: [{metric: acc, goal: maximize}, {metric: latency_ms, goal: maximize}]\n").resume_key()
+    b = native(
+        "objectives: [{metric: acc, goal: maximize}, {metric: latency_ms, goal: maximize}]\n"
+    ).resume_key()
     c = native("objectives: [{metric: acc, goal: maximize}, {metric: mem_mb, goal: minimize}]\n").resume_key()
     assert a["objectives"] != b["objectives"] and a["objectives"] != c["objectives"]
     single = native("objective: {metric: acc, goal: maximize}\n").resume_key()
@@ -111,8 +117,16 @@ def test_wandb_metrics_list_is_accepted_with_bayes_and_random(method):
     "extra, where, words",
     [
         ("metric: {name: acc}\n" + METRICS, "metrics", "give either `metric:` (one metric) or `metrics:`"),
-        ("metrics: [{name: acc, goal: maximize, target: 1}, {name: l}]\n", "metrics[0].target", "one metric only"),
-        (METRICS + "early_terminate: {type: hyperband, min_iter: 3}\n", "early_terminate", "single-objective"),
+        (
+            "metrics: [{name: acc, goal: maximize, target: 1}, {name: l}]\n",
+            "metrics[0].target",
+            "one metric only",
+        ),
+        (
+            METRICS + "early_terminate: {type: hyperband, min_iter: 3}\n",
+            "early_terminate",
+            "single-objective",
+        ),
         ("metrics: [{goal: maximize}]\n", "metrics[0].name", "needs `name`"),
         ("metrics: [{name: a, goal: up}]\n", "metrics[0].goal", "minimize or maximize"),
         ("metrics: [{name: a, metric: b}]\n", "metrics[0].metric", ""),
