@@ -129,7 +129,9 @@ def test_several_studies_rank_one_front_when_they_share_their_objectives(filled)
 
 def _brute(points):
     def dom(a, b):
-        return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))
+        return all(x <= y for x, y in zip(a, b, strict=True)) and any(
+            x < y for x, y in zip(a, b, strict=True)
+        )
 
     left, ranks, k = set(range(len(points))), [0] * len(points), 0
     while left:

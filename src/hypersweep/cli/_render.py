@@ -183,7 +183,9 @@ def print_result(res: RunResult, quiet: bool) -> None:
         emit_rows(
             res.top,
             "table",
-            ["number", "objective", "params", "duration_s"],
+            ["number", "pareto_rank", "values", "params", "duration_s"]
+            if any("values" in r for r in res.top)
+            else ["number", "objective", "params", "duration_s"],
             title=f"top {len(res.top)} of {res.study.name}",
         )
         err.print(f"more: hypersweep leaderboard {shlex.quote(res.study.name)} --top 50")
