@@ -149,3 +149,16 @@ def test_pareto_ranks_match_a_brute_force_sort():
         for _ in range(10):
             points = [tuple(rng.choice([0.0, 0.5, 1.0, 2.0, 3.0]) for _ in range(dims)) for _ in range(n)]
             assert pareto_ranks(points) == _brute(points), points
+
+
+def test_the_dataframe_api_and_the_report_summary(filled, store_url, tmp_path):
+    import hypersweep
+
+    df = hypersweep.leaderboard("mo", store=store_url, top=None)
+    assert list(df["pareto_rank"]) == [rank for _, rank in ORDER]
+    assert list(df["values.acc"])[:3] == [0.9, 0.7, 0.5] and "values.size" in df
+    front = hypersweep.leaderboard("mo", store=store_url, top=None, pareto=True)
+    assert len(front) == 3
+    pytest.importorskip("plotly")
+    text = hypersweep.write_report("mo", tmp_path / "r.html", store=store_url).read_text()
+    assert "acc (maximize), size (minimize)" in text and "Pareto front (trials)" in text

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hypersweep.errors import SpecError, UsageError
-from hypersweep.query._rows import leaderboard_rows, objectives_of
+from hypersweep.query._rows import leaderboard_rows, objectives_of, pareto_size
 from hypersweep.records import EnvironmentRecord, StudyRecord, TrialRecord, TrialState, is_system_metric
 from hypersweep.spec import SweepSpec, parse_spec
 from hypersweep.store import StoreReader, opened
@@ -139,6 +139,9 @@ def _summary(st: StoreReader, study: StudyRecord, counts: Mapping[TrialState, in
         if study.objective_metric
         else None
     )
+    several = objectives_of(study) if len(study.directions) > 1 else []
+    if several:
+        objective = ", ".join(f"{m} ({d.value})" for m, d in several)
     git = study.git_commit
     if git and study.git_dirty:
         git += " (uncommitted changes)"
@@ -146,7 +149,8 @@ def _summary(st: StoreReader, study: StudyRecord, counts: Mapping[TrialState, in
         ("study", study.name),
         ("description", study.description),
         ("strategy", study.strategy),
-        ("objective", objective),
+        ("objectives" if several else "objective", objective),
+        *([("Pareto front (trials)", pareto_size(st, study))] if several else []),
         ("budget (trials)", study.budget_trials),
         ("status", study.status.value),
         ("seed", study.seed),

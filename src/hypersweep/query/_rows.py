@@ -12,7 +12,7 @@ from hypersweep.records import Direction, StudyRecord, TrialRecord, TrialState
 from hypersweep.spec import flatten, objective_names
 from hypersweep.store import StoreReader
 
-__all__ = ["leaderboard_rows", "objectives_of", "study_rows", "trial_row"]
+__all__ = ["leaderboard_rows", "objectives_of", "pareto_size", "study_rows", "trial_row"]
 
 
 def objectives_of(study: StudyRecord) -> list[tuple[str, Direction]]:
@@ -168,7 +168,7 @@ def leaderboard_rows(
     return out
 
 
-def _pareto_size(st: StoreReader, s: StudyRecord) -> int:
+def pareto_size(st: StoreReader, s: StudyRecord) -> int:
     """How many complete trials are on the study's Pareto front (rank 1)."""
     trials = st.get_trials(s.study_id, states=[TrialState.COMPLETE], with_metrics=False)
     return sum(1 for r in trial_ranks(trials, s.directions).values() if r == 1)
@@ -197,7 +197,7 @@ def study_rows(st: StoreReader, pattern: str | None = None) -> list[dict[str, An
                 "direction": s.direction.value if s.direction else None,
                 "best_objective": bests[s.study_id],
                 "objectives": [m for m, _ in objectives_of(s)] if _several(s) else None,
-                "pareto_size": _pareto_size(st, s) if _several(s) else None,
+                "pareto_size": pareto_size(st, s) if _several(s) else None,
                 "updated_at": _iso(s.updated_at),
                 "tags": dict(s.tags),
             }
