@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import threading
 
 import pytest
 
@@ -316,3 +317,49 @@ def test_sys_exit_in_a_function_trial_ends_that_trial_only(make_sweep, store_url
     assert by_x[2].state is TrialState.FAILED and "sys.exit(5)" in (by_x[2].error or "")
     runs = (tmp_path / "runs.log").read_text().split()
     assert sorted(runs) == ["0", "1", "2", "3"]  # every trial ran once
+
+
+def test_trials_queued_behind_hung_ones_get_their_whole_timeout(make_sweep, store_url):
+    """The timeout counts from the worker's start, not from submission: two trials that hang hold both
+    CPUs and time out; the two queued behind them run afterwards, within their own timeout."""
+    path = make_sweep("""
+        name: queued
+        objective: {metric: loss, goal: minimize}
+        strategy: grid
+        budget: {parallel: 2}
+        trial: {function: "fns:sleeper", timeout: 8}
+        parameters:
+          sleep: {type: categorical, values: [60, 61, 1.5, 2]}
+          x: {value: 1.0}
+    """)
+    seen: list[collections.Counter] = []
+    done = threading.Event()
+
+    def watch() -> None:  # what `studies` and the dashboard see while the hung trials run
+        while not done.wait(0.5):
+            try:
+                with opened(store_url) as st:
+                    seen.append(collections.Counter(st.study_counts(st.get_study("queued").study_id)))
+            except Exception:  # noqa: BLE001 - not created yet
+                pass
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        run_sweep(path, store=store_url)
+    finally:
+        done.set()
+        watcher.join()
+    # queued trials are waiting, not running, until a worker takes them
+    assert any(c[TrialState.WAITING] == 2 and c[TrialState.RUNNING] == 2 for c in seen), seen
+    _, trials = _trials(store_url, "queued")
+    by_sleep = {t.params["sleep"]: t for t in trials}
+    hung = [by_sleep[60], by_sleep[61]]
+    queued = [by_sleep[1.5], by_sleep[2]]
+    assert [t.state for t in hung] == [TrialState.FAILED] * 2, [t.error for t in hung]
+    assert all("timed out" in (t.error or "") for t in hung)
+    assert [t.state for t in queued] == [TrialState.COMPLETE] * 2, [t.error for t in queued]
+    first_start = min(t.started_at for t in hung)
+    for t in queued:  # a CPU freed only when a hung trial was killed, about 8 s into it
+        assert (t.started_at - first_start).total_seconds() >= 7.0
+        assert t.duration_s is not None and t.duration_s < 8.0

@@ -103,3 +103,28 @@ def test_report_reads_history_in_one_query(study: str, tmp_path) -> None:  # typ
     small = report_cost()
     resume_sweep("costs", store=study, trials=24, executor="local")
     assert report_cost() == small
+
+
+def test_learning_curves_and_timeline_read_only_the_latest_trials(study: str) -> None:
+    """The study page's curves and timeline read the ``max_trials`` highest-numbered trials (and their
+    histories in one query), not the whole study: the same cost for 8 trials as for 32."""
+    from hypersweep.query import _views
+
+    def curves_cost() -> tuple[int, dict]:
+        with opened(study) as st, _transactions() as seen:
+            out = _views.learning_curves(st, "costs", max_trials=3)
+        return len(seen), out
+
+    small, out = curves_cost()
+    assert out["total"] == 8 and out["shown"] == 3
+    assert [c["number"] for c in out["curves"]] == [5, 6, 7]
+    assert all(c["step"] and c["step"] == sorted(c["step"]) for c in out["curves"])
+    resume_sweep("costs", store=study, trials=32, executor="local")
+    cost, out = curves_cost()
+    assert cost == small
+    with opened(study) as st:
+        numbers = sorted(t.number for t in st.get_trials(st.get_study("costs").study_id))
+        line = _views.timeline(st, "costs", max_trials=4)
+    assert out["total"] == len(numbers) and [c["number"] for c in out["curves"]] == numbers[-3:]
+    assert line["total"] == len(numbers) and [b["number"] for b in line["bars"]] == numbers[-4:]
+    assert all(b["start"] <= b["end"] for b in line["bars"])

@@ -251,6 +251,28 @@ def test_mark_interrupted(store: Store) -> None:
     assert store.study_counts(s.study_id)[TrialState.INTERRUPTED] == 3
 
 
+def test_waiting_trials_start_at_their_workers_time(store: Store) -> None:
+    """A trial queued in the executor is waiting (no start) until its worker starts it; a start that
+    comes after the trial ended (or for one never waiting) changes nothing."""
+    s = store.create_study(new_study())
+    a, b, c = _trials(store, s.study_id, 3, state=TrialState.WAITING)
+    assert {t.state for t in (a, b, c)} == {TrialState.WAITING} and a.started_at is None
+    assert store.study_counts(s.study_id)[TrialState.WAITING] == 3
+    cursor = store.change_cursor(s.study_id)
+    at = datetime(2031, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
+    store.finish_trials([_complete(c.trial_id, 0.5, started_at=at, finished_at=at + timedelta(seconds=2))])
+    store.start_trials({a.trial_id: at, c.trial_id: at + timedelta(hours=1)})
+    ta, tb, tc = (store.get_trial_by_id(t.trial_id) for t in (a, b, c))
+    assert ta.state is TrialState.RUNNING and ta.started_at == at
+    assert tb.state is TrialState.WAITING and tb.started_at is None
+    assert tc.state is TrialState.COMPLETE and tc.started_at == at and tc.duration_s == pytest.approx(2.0)
+    changed, _ = store.trials_changed_since(s.study_id, cursor)  # live pages see the start
+    assert a.trial_id in {t.trial_id for t in changed}
+    store.finish_trials([_complete(a.trial_id, 0.1, finished_at=at + timedelta(seconds=30))])
+    assert store.get_trial_by_id(a.trial_id).duration_s == pytest.approx(30.0)  # from the worker's start
+    assert store.mark_interrupted(s.study_id) == [b.trial_id]  # a waiting one, like a running one
+
+
 def test_get_trials_filters(store: Store) -> None:
     s = store.create_study(new_study())
     trials = _trials(store, s.study_id, 3)

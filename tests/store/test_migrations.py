@@ -26,6 +26,7 @@ RELEASED_STORES = [
     ("0003", "rev0003.db"),
     ("0004", "rev0004.db"),
     ("0005", "rev0005.db"),
+    ("0006", "rev0006.db"),
 ]
 
 
@@ -194,3 +195,55 @@ def test_upgrade_from_0004_widens_history_steps(store_url: str) -> None:
             (7, 0.5),
             (3_000_000_000, 0.25),
         ]
+
+
+def test_upgrade_from_0005_adds_the_covering_trial_indexes(store_url: str) -> None:
+    """0006: the reads of a large study (state counts, best, history, totals) are answered from indexes
+    that cover them; the data is the same before and after."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, inspect
+
+    from .conftest import new_study
+
+    with open_store(store_url, create=True) as store:
+        sid = store.create_study(new_study()).study_id
+        store.create_trials(sid, [NewTrial(params={"C": float(i)}, seed=i) for i in range(3)])
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_engine.MIGRATIONS_DIR))
+    cfg.set_main_option(
+        "sqlalchemy.url", _sa_url(store_url).render_as_string(hide_password=False).replace("%", "%%")
+    )
+
+    def indexes() -> set[str]:
+        engine = create_engine(_sa_url(store_url))
+        try:
+            return {ix["name"] for ix in inspect(engine).get_indexes("trials")}
+        finally:
+            engine.dispose()
+
+    command.downgrade(cfg, "0005")
+    assert "ix_trials_study_state_objective" in indexes()
+    assert upgrade_store(store_url) == ("0005", _engine.HEAD_REVISION)
+    after = indexes()
+    assert {
+        "ix_trials_study_kind_state_objective",
+        "ix_trials_study_kind_number",
+        "ix_trials_retry_of",
+    } <= after
+    assert "ix_trials_study_state_objective" not in after
+    with open_store(store_url) as store:
+        assert store.study_counts(sid)[TrialState.RUNNING] == 3
+    if store_url.startswith("sqlite"):  # the plans read the indexes only
+        import sqlite3
+
+        con = sqlite3.connect(store_url.removeprefix("sqlite:///").partition("?")[0])
+        try:
+            for sql in (
+                "SELECT state, count(*) FROM trials WHERE study_id = 1 AND kind = 'sweep' GROUP BY state",
+                "SELECT min(started_at), sum(duration_s) FROM trials WHERE study_id = 1 AND kind = 'sweep'",
+            ):
+                plan = " ".join(row[3] for row in con.execute("EXPLAIN QUERY PLAN " + sql))
+                assert "COVERING INDEX" in plan, (sql, plan)
+        finally:
+            con.close()

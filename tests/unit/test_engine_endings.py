@@ -258,10 +258,44 @@ def test_store_unavailable_past_the_deadline_stops_the_run_resumably(tmp_path):
         ex = FakeExecutor(handler, workers=2)
         with pytest.raises(StoreUnavailableError, match="resume it with `hypersweep resume s`"):
             run_study(st, RANDOM, ex, store_retry_s=0.2)
-        assert ex.cancels == [ex.submitted[1].key]  # nothing could record the trial in flight
+        # nothing could record the trials in flight: the long one and the one whose start was due
+        assert ex.cancels == [ex.submitted[1].key, ex.submitted[2].key]
         locker[0].execute("COMMIT")
         locker[0].close()
         # the stopped driver could not release its lease: the resume takes it over once it expired
         summary = run_study(st, RANDOM, ok, lease_ttl_s=0.0)
         assert summary.status is StudyStatus.FINISHED
         assert sum(t.state is TrialState.COMPLETE for t in trials_of(st)) == 6
+
+
+def test_timeout_counts_from_the_start_not_from_the_queue(store):
+    """Trials queued behind two hung ones wait (recorded `waiting`, no start) and get their whole
+    timeout once a worker takes them: only the hung ones time out."""
+    text = spec("""
+        name: s
+        objective: {metric: loss, goal: minimize}
+        strategy: random
+        seed: 1
+        budget: {trials: 4, parallel: 2}
+        trial: {function: "fns:f", timeout: 60}
+        parameters:
+          x: {type: float, low: 0, high: 1}
+    """)
+    seen: list[list[TrialState]] = []
+
+    def handler(t):
+        if t.submitted == 3:  # all four handed over; two of them queued behind the hung ones
+            seen.append([x.state for x in trials_of(store)])
+        return Hang() if t.submitted < 2 else Complete({"loss": t.params["x"]}, duration=50.0)
+
+    ex = FakeExecutor(handler, workers=2)
+    run_study(store, text, ex, queue_ahead=2)
+    assert seen and seen[0].count(TrialState.WAITING) >= 2
+    by_number = sorted(trials_of(store), key=lambda t: t.number)
+    hung, queued = by_number[:2], by_number[2:4]
+    assert [t.state for t in hung] == [TrialState.FAILED] * 2
+    assert all("timed out" in (t.error or "") for t in hung)
+    assert [t.state for t in queued] == [TrialState.COMPLETE] * 2  # 50 s each, within their 60 s
+    for t in queued:  # started when a hung one was killed, 60 s after it started
+        assert (t.started_at - hung[0].started_at).total_seconds() == pytest.approx(60.0)
+        assert t.duration_s == pytest.approx(50.0)

@@ -26,7 +26,7 @@ from hypersweep.engine._launcher import InFlight, Launcher
 from hypersweep.engine._policy import FIRST_FAILS, IMMEDIATE, StopReason, check_stop, end_status, idle_reason
 from hypersweep.engine._writer import STORE_RETRY_S, Writer
 from hypersweep.errors import FailureBudgetExceeded
-from hypersweep.executors import Executor, ResourceRequest, TaskCrashed, TaskDone
+from hypersweep.executors import Event, Executor, ResourceRequest, TaskCrashed, TaskDone, TaskStarted
 from hypersweep.records import (
     MetricPoint,
     StudyRecord,
@@ -303,7 +303,11 @@ class Engine:
                 prune = True
         return prune
 
-    def _handle(self, res: TaskDone | TaskCrashed, prog: Progress) -> None:
+    def _handle(self, res: Event, prog: Progress) -> None:
+        if isinstance(res, TaskStarted):
+            if res.key in self._inflight:
+                self.writer.add_start(res.key, res.at)
+            return
         fl = self._inflight.pop(res.key, None)
         if fl is None:
             return

@@ -173,8 +173,12 @@ class Launcher:
         chosen = self._next_suggestions(n)
         if not chosen:
             return 0
+        # queued in the executor until a worker says it started (then running); inline: running at once
+        state = TrialState.WAITING if self.executor.reports_starts else TrialState.RUNNING
         news = [
-            NewTrial(params=dict(s.params), seed=trial_seed(self.study_seed, s.params), retry_of=r)
+            NewTrial(
+                params=dict(s.params), seed=trial_seed(self.study_seed, s.params), retry_of=r, state=state
+            )
             for s, r in chosen
         ]
         records = self._create_trials(news)

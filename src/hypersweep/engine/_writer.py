@@ -12,6 +12,7 @@ import logging
 import shlex
 import time
 from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 import tenacity
@@ -64,6 +65,7 @@ class Writer:
         self._known = known
         self._on_give_up = on_give_up
         self.outcomes: list[TrialOutcome] = []
+        self.starts: dict[int, datetime] = {}  # trial_id -> when its worker started it (was waiting)
         self.reports: list[tuple[int, MetricPoint]] = []
         self.logs: dict[int, str] = {}  # trial_id -> output not yet written (running trials)
         self._last_flush = self._last_reports = self._last_beat = now
@@ -71,6 +73,9 @@ class Writer:
     # -- buffering -------------------------------------------------------------------------------------
     def add_outcome(self, outcome: TrialOutcome) -> None:
         self.outcomes.append(outcome)
+
+    def add_start(self, trial_id: int, at: datetime) -> None:
+        self.starts[trial_id] = at
 
     def add_report(self, trial_id: int, point: MetricPoint) -> None:
         self.reports.append((trial_id, point))
@@ -81,7 +86,7 @@ class Writer:
     def tick(self, now: float) -> None:
         """Write what is due: outcomes every ``FLUSH_RESULTS_S`` (or ``FLUSH_RESULTS_N`` of them), reports
         and output every ``FLUSH_REPORTS_S``; renew the lease every ``HEARTBEAT_S``."""
-        if self.outcomes and (
+        if (self.outcomes or self.starts) and (
             now - self._last_flush >= FLUSH_RESULTS_S or len(self.outcomes) >= FLUSH_RESULTS_N
         ):
             self.flush()
@@ -110,6 +115,13 @@ class Writer:
 
     def flush(self) -> None:
         self.flush_reports()
+        if self.starts:
+            # a trial whose outcome is written in this flush needs no start of its own: it carries one
+            ending = {o.trial_id for o in self.outcomes}
+            starts = {k: v for k, v in self.starts.items() if k not in ending}
+            if starts:
+                self.call("recording starts", lambda: self.store.start_trials(starts), check_lease=True)
+            self.starts.clear()
         if self.outcomes:
             outcomes = list(self.outcomes)  # kept in memory until written
             # an outcome written by a try whose connection then dropped is ignored on the next try
@@ -207,7 +219,9 @@ class Writer:
         neither has in flight nor holds an unwritten outcome for comes from that try (one transaction:
         all of the batch or none of it)."""
         known = set(self._known()) | {o.trial_id for o in self.outcomes}
-        running = self.store.get_trials(self.study.study_id, states=[TrialState.RUNNING], with_metrics=False)
+        running = self.store.get_trials(
+            self.study.study_id, states=[TrialState.WAITING, TrialState.RUNNING], with_metrics=False
+        )
         orphans = [t for t in running if t.trial_id not in known]
         if not orphans:
             return None

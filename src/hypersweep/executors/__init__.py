@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from hypersweep.executors._base import Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
+from hypersweep.executors._base import (
+    Event,
+    Executor,
+    ReportHandler,
+    ResourceRequest,
+    TaskCrashed,
+    TaskDone,
+    TaskStarted,
+)
 from hypersweep.executors._local import LocalExecutor
 
 __all__ = [
+    "Event",
     "Executor",
     "LocalExecutor",
     "RayExecutor",
@@ -13,6 +22,7 @@ __all__ = [
     "ResourceRequest",
     "TaskCrashed",
     "TaskDone",
+    "TaskStarted",
     "make_executor",
     "prestart_executor",
 ]

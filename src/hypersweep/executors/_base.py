@@ -4,6 +4,10 @@ An executor runs opaque payloads (``payload(channel) -> result``) with a resourc
 back results as they finish, in any order. A trial that raises, crashes or is killed is data (a
 :class:`TaskCrashed` outcome), not an exception; only an executor that cannot work at all raises
 ``ExecutorError``.
+
+An executor whose tasks may wait in a queue before a worker takes them (``reports_starts``) also hands
+back a :class:`TaskStarted` when a worker starts one, with the worker's clock: the driver records the
+trial ``waiting`` until then, and ``trial.timeout`` counts from that start, not from submission.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-__all__ = ["Executor", "ReportHandler", "ResourceRequest", "TaskCrashed", "TaskDone"]
+__all__ = ["Event", "Executor", "ReportHandler", "ResourceRequest", "TaskCrashed", "TaskDone", "TaskStarted"]
 
 # (key, points, log text) -> True when the trial should be pruned
 ReportHandler = Callable[[int, list[tuple[str, int, float]], str], bool]
@@ -40,8 +45,18 @@ class TaskCrashed:
     cancelled: bool = False
 
 
+@dataclass(frozen=True)
+class TaskStarted:
+    key: int
+    at: datetime  # when the worker started the trial, on the worker's clock (UTC)
+
+
+Event = TaskDone | TaskCrashed | TaskStarted
+
+
 class Executor(abc.ABC):
     name: str
+    reports_starts: bool = False  # True: ``wait`` also gives a TaskStarted when a queued task starts
 
     @abc.abstractmethod
     def check_resources(self, request: ResourceRequest) -> int:
@@ -75,8 +90,9 @@ class Executor(abc.ABC):
             self.submit(key, payload, request, timeout_s)
 
     @abc.abstractmethod
-    def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:
-        """Results of tasks that finished, as they come (possibly none before ``timeout``)."""
+    def wait(self, timeout: float) -> list[Event]:
+        """Results of tasks that finished, as they come (possibly none before ``timeout``); with
+        ``reports_starts``, also the starts of queued tasks (a start comes before its task's result)."""
 
     @abc.abstractmethod
     def cancel(self, key: int) -> None:

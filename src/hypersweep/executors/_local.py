@@ -5,9 +5,10 @@ from __future__ import annotations
 import socket
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from hypersweep.executors._base import Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
+from hypersweep.executors._base import Event, Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
 
 __all__ = ["LocalExecutor"]
 
@@ -23,6 +24,9 @@ class _LocalChannel:
 
     def placement(self) -> dict[str, Any]:
         return {"node_id": f"local:{socket.gethostname()}", "gpu_ids": ()}
+
+    def started(self, key: int, at: datetime) -> None:
+        """Nothing to say: a trial runs inside ``submit``, recorded running from its creation."""
 
 
 def _base_exception_text(e: BaseException) -> str:
@@ -52,7 +56,7 @@ class LocalExecutor(Executor):
     name = "local"
 
     def __init__(self) -> None:
-        self._done: list[TaskDone | TaskCrashed] = []
+        self._done: list[Event] = []
         self._channel = _LocalChannel(None)
 
     def check_resources(self, request: ResourceRequest) -> int:
@@ -78,7 +82,7 @@ class LocalExecutor(Executor):
             return
         self._done.append(TaskDone(key, value))
 
-    def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:
+    def wait(self, timeout: float) -> list[Event]:
         done, self._done = self._done, []
         return done
 

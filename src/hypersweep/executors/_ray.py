@@ -5,6 +5,11 @@ its node was lost) and no retry for exceptions (trials catch their own exception
 from running trials go to a small hub actor that the driver drains; pruning decisions go back the
 same way and the trial sees them at its next report.
 
+A worker says when it starts a trial (``TaskStarted``, through the hub): until then the trial is
+``waiting`` in Ray's queue, and ``trial.timeout`` counts from that start. A start said before the hub
+exists is delivered by a thread of the task once it does (the driver starts the hub a second into the
+sweep, at once when trials have a timeout); a trial that ends first carries its start in its result.
+
 Very short trials can share a task (``submit_batch(per_task=k)``: a chunk runs k payloads one after
 another and returns their k results), which saves Ray's per-task scheduling and serialization for all
 but one of them. A chunk that crashes or times out is not blamed on all its trials: each of its trials
@@ -16,10 +21,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import ray
@@ -27,7 +34,15 @@ import ray.exceptions
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from hypersweep.errors import ExecutorError, InsufficientResourcesError
-from hypersweep.executors._base import Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
+from hypersweep.executors._base import (
+    Event,
+    Executor,
+    ReportHandler,
+    ResourceRequest,
+    TaskCrashed,
+    TaskDone,
+    TaskStarted,
+)
 from hypersweep.executors._ray_start import init_kwargs, start, take
 
 __all__ = ["RayExecutor"]
@@ -45,15 +60,20 @@ class _Hub:
 
     def __init__(self) -> None:
         self.points: list[tuple[int, list[tuple[str, int, float]], str]] = []
+        self.starts: list[tuple[int, float]] = []
         self.pruned: set[int] = set()
 
     def push(self, key: int, points: list[tuple[str, int, float]], log: str = "") -> bool:
         self.points.append((key, points, log))
         return key in self.pruned
 
-    def drain(self) -> list[tuple[int, list[tuple[str, int, float]], str]]:
+    def started(self, key: int, at: float) -> None:
+        self.starts.append((key, at))
+
+    def drain(self) -> tuple[list[tuple[int, list[tuple[str, int, float]], str]], list[tuple[int, float]]]:
         out, self.points = self.points, []
-        return out
+        starts, self.starts = self.starts, []
+        return out, starts
 
     def prune(self, key: int) -> None:
         self.pruned.add(key)
@@ -69,14 +89,15 @@ class _RayChannel:
         self.hub_name = hub_name
         self._hub: Any = None
         self._next_lookup = 0.0
+        self._unsent: dict[int, float] = {}  # starts said before the hub existed
+        self._ended = threading.Event()
+        self._sender: threading.Thread | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"hub_name": self.hub_name}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.hub_name = state["hub_name"]
-        self._hub = None
-        self._next_lookup = 0.0
+        self.__init__(state["hub_name"])  # type: ignore[misc]
 
     def _find_hub(self) -> Any:
         if self._hub is None and self.hub_name and time.monotonic() >= self._next_lookup:
@@ -96,22 +117,60 @@ class _RayChannel:
         ctx = ray.get_runtime_context()
         return {"node_id": ctx.get_node_id(), "gpu_ids": tuple(str(g) for g in ray.get_gpu_ids())}
 
+    def started(self, key: int, at: datetime) -> None:
+        if not self.hub_name:
+            return
+        hub = self._find_hub()
+        if hub is not None:
+            hub.started.remote(key, at.timestamp())  # not awaited: the trial goes on at once
+            return
+        self._unsent[key] = at.timestamp()
+        if self._sender is None:
+            self._sender = threading.Thread(target=self._send_later, name="hypersweep-start", daemon=True)
+            self._sender.start()
+
+    def _send_later(self) -> None:
+        """Deliver the starts said before the hub existed, once it does; stop when the task ends (its
+        results carry the starts)."""
+        while not self._ended.wait(_HUB_LOOKUP_EVERY_S / 2):
+            try:
+                hub = ray.get_actor(self.hub_name)  # type: ignore[arg-type]
+            except ValueError:  # not started yet
+                continue
+            except Exception:  # noqa: BLE001 - the worker is going down; the result has the starts
+                return
+            for key, at in list(self._unsent.items()):
+                hub.started.remote(key, at)
+                self._unsent.pop(key, None)
+            self._hub = hub
+            return
+
+    def end(self) -> None:
+        """The task ran its payloads: nothing more to deliver."""
+        self._ended.set()
+
 
 @ray.remote(max_retries=1, retry_exceptions=False)
 def _run_trial(payload: Callable[[Any], Any], channel: _RayChannel) -> Any:
-    return payload(channel)
+    try:
+        return payload(channel)
+    finally:
+        channel.end()
 
 
 @ray.remote(max_retries=1, retry_exceptions=False)
 def _run_chunk(payloads: list[Callable[[Any], Any]], channel: _RayChannel) -> list[Any]:
-    return [payload(channel) for payload in payloads]
+    try:
+        return [payload(channel) for payload in payloads]
+    finally:
+        channel.end()
 
 
 @dataclass
 class _Task:
     keys: tuple[int, ...]
     ref: Any
-    deadline: float
+    deadline: float  # monotonic; math.inf until a worker says it started (and without a timeout)
     cancelled_at: float | None = None
     reason: str | None = None
     submitted: float = field(default_factory=time.monotonic)
@@ -161,14 +220,11 @@ def _describe_missing(request: ResourceRequest, nodes: list[dict[str, float]]) -
     return "no single node offers all of " + ", ".join(label for _, _, label in needs)
 
 
-def _deadline(timeout_s: float | None) -> float:
-    return time.monotonic() + timeout_s if timeout_s else math.inf
-
-
 class RayExecutor(Executor):
     """Trials as Ray tasks on a local Ray (started when none runs) or a cluster (``address``)."""
 
     name = "ray"
+    reports_starts = True
 
     def __init__(
         self,
@@ -198,6 +254,7 @@ class RayExecutor(Executor):
         self._remote_cache: dict[tuple[Any, ...], Any] = {}
         self._last_drain = 0.0
         self._drain_ref: Any = None  # a drain asked of the hub, not yet taken
+        self._events: list[Event] = []  # starts drained from the hub, for the next ``wait``
 
     # -- resources ------------------------------------------------------------------------------------
     def check_resources(self, request: ResourceRequest) -> int:
@@ -246,6 +303,8 @@ class RayExecutor(Executor):
             and now - next(iter(self._tasks.values())).submitted >= _HUB_AFTER_S  # the oldest
         ):
             self._start_hub()
+        if self._hub is None and any(t.timeout_s for t in self._tasks.values()):
+            self._start_hub()  # a timeout counts from the start a worker says: someone must hear it
 
     def _drain(self, keys: set[int] | None = None, block: bool = True) -> None:
         """Hand the hub's reports to the handler. Without ``block``, only a drain already answered is
@@ -264,12 +323,25 @@ class RayExecutor(Executor):
         else:  # a drain asked earlier, then one for what was pushed since
             batches = [ray.get(earlier)] if earlier is not None else []
             batches.append(ray.get(self._hub.drain.remote()))
-        for batch in batches:
+        for batch, starts in batches:
+            self._on_starts(starts)
             for key, points, log in batch:
                 if (key in self._by_key or (keys is not None and key in keys)) and self._handler(
                     key, points, log
                 ):
                     self._hub.prune.remote(key)
+
+    def _on_starts(self, starts: list[tuple[int, float]]) -> None:
+        """Workers started these trials: their timeouts count from now on (from the worker's clock,
+        mapped onto this process's monotonic one)."""
+        now, wall = time.monotonic(), time.time()
+        for key, at in starts:
+            task = self._by_key.get(key)
+            if task is None:  # it ended already; its result says when it started
+                continue
+            if task.timeout_s and task.cancelled_at is None:
+                task.deadline = now - max(wall - at, 0.0) + task.timeout_s  # a chunk: its current trial
+            self._events.append(TaskStarted(key, datetime.fromtimestamp(at, UTC)))
 
     # -- tasks ----------------------------------------------------------------------------------------
     def _remote(self, request: ResourceRequest, chunk: bool = False) -> Any:
@@ -299,7 +371,7 @@ class RayExecutor(Executor):
         timeout_s: float | None = None,
     ) -> None:
         ref = self._remote(request).remote(payload, self._channel)
-        self._add(_Task(keys=(key,), ref=ref, deadline=_deadline(timeout_s)))
+        self._add(_Task(keys=(key,), ref=ref, deadline=math.inf, timeout_s=timeout_s))
 
     def submit_batch(
         self,
@@ -316,12 +388,11 @@ class RayExecutor(Executor):
                 continue
             payloads = tuple(p for _, p in chunk)
             ref = self._remote(request, chunk=True).remote(list(payloads), self._channel)
-            budget = timeout_s * len(chunk) if timeout_s else None
             self._add(
                 _Task(
                     keys=tuple(k for k, _ in chunk),
                     ref=ref,
-                    deadline=_deadline(budget),
+                    deadline=math.inf,
                     payloads=payloads,
                     request=request,
                     timeout_s=timeout_s,
@@ -333,12 +404,15 @@ class RayExecutor(Executor):
         for key in task.keys:
             self._by_key[key] = task
 
-    def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:
+    def wait(self, timeout: float) -> list[Event]:
         now = time.monotonic()
         if now - self._last_drain >= _DRAIN_EVERY_S:
             self._maybe_start_hub(now)
             self._drain(block=False)
         self._enforce_deadlines(now)
+        if self._events:  # starts first, without waiting: the driver records them
+            events, self._events = self._events, []
+            return events
         if not self._tasks:
             time.sleep(min(timeout, 0.05))
             return []
@@ -356,7 +430,7 @@ class RayExecutor(Executor):
             values: list[Any] | None = ray.get(ready)  # one call for all; a failure falls back per task
         except ray.exceptions.RayError:
             values = None
-        out: list[TaskDone | TaskCrashed] = []
+        out: list[Event] = []
         for i, task in enumerate(tasks):
             out.extend(self._collect(task) if values is None else task.done(values[i]))
         if self._hub is not None and any(getattr(getattr(r, "value", None), "pushed", False) for r in out):

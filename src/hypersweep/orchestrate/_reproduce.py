@@ -14,7 +14,7 @@ from typing import Any
 
 from hypersweep.engine import EnvironmentCache, build_payload, outcome_from_result
 from hypersweep.errors import UsageError
-from hypersweep.executors import ResourceRequest, TaskCrashed, make_executor
+from hypersweep.executors import ResourceRequest, TaskCrashed, TaskStarted, make_executor
 from hypersweep.provenance import code_file, file_hash, git_info, hash_data, spec_file_hash
 from hypersweep.records import (
     EnvironmentRecord,
@@ -189,7 +189,7 @@ def reproduce(
             deadline = time.monotonic() + timeout_s if timeout_s else math.inf
             results: list[Any] = []
             while not results and time.monotonic() < deadline:
-                results = ex.wait(0.5)
+                results = [e for e in ex.wait(0.5) if not isinstance(e, TaskStarted)]  # a result
             if not results:
                 ex.cancel(rerun.trial_id)
                 results = [TaskCrashed(rerun.trial_id, "reproduce timed out", cancelled=False)]

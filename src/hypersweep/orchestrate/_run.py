@@ -176,7 +176,7 @@ def _start_engine(
                 ResourceRequest(float(r.cpus), float(r.gpus), r.accelerator_type, dict(r.custom))
             )
             n_parallel = max(1, parallel or spec.budget.parallel or fit)
-            ahead = queue_ahead(strategy.traits, n_parallel, fit, cluster_queues=ex.name == "ray")
+            ahead = queue_ahead(strategy.traits, n_parallel, fit, cluster_queues=ex.reports_starts)
             opts = EngineOptions(
                 artifact_root=root,
                 trials=trials,

@@ -145,16 +145,13 @@ def learning_curves(
     metric = metric or s.objective_metric
     if metric is None:
         return {"metric": None, "curves": [], "total": 0, "shown": 0}
-    trials = [
-        t
-        for t in st.get_trials(s.study_id)
-        if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.FAILED)
-    ]
-    trials.sort(key=lambda t: t.number or 0)
-    shown = trials[-max_trials:]
+    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.FAILED)
+    counts = st.study_counts(s.study_id)
+    shown = _latest(st, s.study_id, states, max_trials)  # a 100k-trial study reads only these
+    histories = st.get_histories([t.trial_id for t in shown])
     curves = []
     for t in shown:
-        pts = [p for p in st.get_history(t.trial_id) if p.name == metric]
+        pts = [p for p in histories.get(t.trial_id, ()) if p.name == metric]
         if not pts:
             continue
         keep = _downsample(len(pts), max_points)
@@ -166,7 +163,18 @@ def learning_curves(
                 "value": [pts[i].value for i in keep],
             }
         )
-    return {"metric": metric, "curves": curves, "total": len(trials), "shown": len(shown)}
+    return {
+        "metric": metric,
+        "curves": curves,
+        "total": sum(counts.get(x, 0) for x in states),
+        "shown": len(shown),
+    }
+
+
+def _latest(st: Store, study_id: int, states: Sequence[TrialState], n: int) -> list[TrialRecord]:
+    """The ``n`` highest-numbered sweep trials in ``states``, in number order (one indexed read)."""
+    latest = st.top_trials([study_id], sort="number", direction=Direction.MAXIMIZE, limit=n, states=states)
+    return latest[::-1]
 
 
 def _worker(t: TrialRecord) -> str:
@@ -179,13 +187,12 @@ def _worker(t: TrialRecord) -> str:
 def timeline(st: Store, name: str, *, max_trials: int = 2_000) -> dict[str, Any]:
     """Start and end of the most recent ``max_trials`` trials, per worker (host and GPUs)."""
     s = st.get_study(name)
-    trials = sorted(
-        (t for t in st.get_trials(s.study_id) if t.started_at is not None), key=lambda t: t.number or 0
-    )
-    shown = trials[-max_trials:]
+    states = [x for x in TrialState if x is not TrialState.WAITING]  # a waiting trial has not started
+    counts = st.study_counts(s.study_id)
+    shown = [t for t in _latest(st, s.study_id, states, max_trials) if t.started_at is not None]
     now = datetime.now(UTC)
     return {
-        "total": len(trials),
+        "total": sum(counts.get(x, 0) for x in states),
         "shown": len(shown),
         "bars": [
             {

@@ -13,20 +13,32 @@ In the spirit of httpx's ``MockTransport``: a *handler* function decides each tr
 Time is simulated: ``wait(timeout)`` jumps the clock to the next finish (or by ``timeout``), so a study
 of a million one-second trials takes no real time but the driver's. ``clock`` is that clock: pass it to
 the engine (``Engine(..., clock=executor.clock)``). ``workers`` trials run at once; the rest queue in
-submission order, as on a real cluster that caps concurrency.
+submission order, as on a real cluster that caps concurrency. As on Ray, a queued trial is started
+when a worker frees (a ``TaskStarted`` from ``wait``), and ``trial.timeout`` counts from that start: a
+trial still running at its timeout (a ``Hang``, or a longer ``duration``) ends as a crashed task whose
+reason says it timed out.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypersweep.executors import Executor, ReportHandler, ResourceRequest, TaskCrashed, TaskDone
+from hypersweep.executors import (
+    Event,
+    Executor,
+    ReportHandler,
+    ResourceRequest,
+    TaskCrashed,
+    TaskDone,
+    TaskStarted,
+)
 from hypersweep.trial import TrialRunResult
 
 __all__ = [
@@ -104,17 +116,23 @@ class SimClock:
         return _EPOCH + timedelta(seconds=self.now)
 
 
+TIMED_OUT = "timed out: trial.timeout elapsed and the task was killed"
+
+
 @dataclass
 class _Task:
     key: int
     script: Script
+    timeout_s: float | None = None
     started: float | None = None
+    timed_out: bool = False
 
 
 class FakeExecutor(Executor):
     """Runs scripted trials on a simulated clock; see the module docstring."""
 
     name = "fake"
+    reports_starts = True
 
     def __init__(
         self,
@@ -134,6 +152,7 @@ class FakeExecutor(Executor):
         self._ends: list[tuple[float, int, int]] = []  # (finish time, order, key) of running tasks
         self._order = itertools.count()
         self._cancelled: list[int] = []
+        self._events: list[Event] = []  # starts, for the next ``wait``
         self._submitted = 0
         self.submitted: list[FakeTrial] = []  # every trial, in submission order (what a test inspects)
         self.cancels: list[int] = []  # keys cancel() was called for
@@ -164,23 +183,24 @@ class FakeExecutor(Executor):
         self._submitted += 1
         if self.record:
             self.submitted.append(trial)
-        self._queue.append(_Task(key, self.handler(trial)))
+        self._queue.append(_Task(key, self.handler(trial), timeout_s))
         self._start_queued()
 
-    def wait(self, timeout: float) -> list[TaskDone | TaskCrashed]:
+    def wait(self, timeout: float) -> list[Event]:
         if self._cancelled:
-            done: list[TaskDone | TaskCrashed] = [
-                TaskCrashed(k, "cancelled", cancelled=True) for k in self._cancelled
-            ]
+            done: list[Event] = [TaskCrashed(k, "cancelled", cancelled=True) for k in self._cancelled]
             self._cancelled = []
             return done
+        if self._events:
+            events, self._events = self._events, []
+            return events
         self._drop_stale()
         if not self._ends or self._ends[0][0] > self.clock.now + timeout:
             self.clock.advance(timeout)
             return []
         t = self._ends[0][0]
         self.clock.advance(t - self.clock.now)
-        out: list[TaskDone | TaskCrashed] = []
+        out: list[Event] = []
         while self._ends and self._ends[0][0] <= t:
             _, _, key = heapq.heappop(self._ends)
             task = self._running.pop(key, None)
@@ -208,11 +228,14 @@ class FakeExecutor(Executor):
             task = self._queue.popleft()
             task.started = self.clock.now
             self._running[task.key] = task
+            self._events.append(TaskStarted(task.key, self.clock.wall()))
             script = task.script
-            if isinstance(script, Hang):
-                pass
-            else:
+            length = math.inf
+            if not isinstance(script, Hang):
                 length = script.after if isinstance(script, Interrupt) else script.duration
+            if task.timeout_s and task.timeout_s < length:  # counted from the start, not the submission
+                length, task.timed_out = task.timeout_s, True
+            if math.isfinite(length):
                 heapq.heappush(self._ends, (self.clock.now + length, next(self._order), task.key))
         self.max_running = max(self.max_running, len(self._running))
 
@@ -222,6 +245,8 @@ class FakeExecutor(Executor):
 
     def _finish(self, task: _Task) -> TaskDone | TaskCrashed:
         script = task.script
+        if task.timed_out:
+            return TaskCrashed(task.key, TIMED_OUT)
         if isinstance(script, Interrupt):
             self._running[task.key] = task  # still running when Ctrl-C arrives
             raise KeyboardInterrupt

@@ -30,6 +30,8 @@ class TrialPayload(TrialSpec):
 
     def __call__(self, channel: Channel | None) -> TrialRunResult:
         started = datetime.now(UTC)
+        if channel is not None:
+            channel.started(self.trial_id, started)
         placement = channel.placement() if channel is not None else {}
         result: TrialRunResult
         try:

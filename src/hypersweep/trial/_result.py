@@ -25,6 +25,11 @@ class Channel(Protocol):
 
     def placement(self) -> dict[str, Any]: ...
 
+    def started(self, key: int, at: datetime) -> None:
+        """The worker started trial ``key`` at ``at``: the driver marks it running and counts its
+        timeout from then. Never blocks the trial; delivered late (or, when nothing listens, never:
+        the result carries the start too)."""
+
 
 @dataclass
 class TrialRunResult:

@@ -45,7 +45,7 @@ __all__ = [
     "upgrade_schema",
 ]
 
-KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005")
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006")
 """Every released schema revision, oldest first. A test checks it against the Alembic scripts; it is
 kept here so opening a store does not have to load Alembic."""
 HEAD_REVISION = KNOWN_REVISIONS[-1]

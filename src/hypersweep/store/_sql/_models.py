@@ -160,7 +160,19 @@ class Trial(Base):
     __tablename__ = "trials"
     __table_args__ = (
         UniqueConstraint("study_id", "number", name="uq_trials_study_number"),
-        Index("ix_trials_study_state_objective", "study_id", "state", "objective"),
+        # covering: counts, best and top-k by objective; the history in number order and compute totals
+        Index("ix_trials_study_kind_state_objective", "study_id", "kind", "state", "objective"),
+        Index(
+            "ix_trials_study_kind_number",
+            "study_id",
+            "kind",
+            "number",
+            "state",
+            "objective",
+            "started_at",
+            "duration_s",
+        ),
+        Index("ix_trials_retry_of", "retry_of", "study_id", "kind"),  # a trial's reruns
         Index("ix_trials_study_change_seq", "study_id", "change_seq"),
     )
 

@@ -59,6 +59,7 @@ from hypersweep.store._sql._models import (
     TrialParam,
 )
 from hypersweep.store._sql._queries import TrialQuery, resolve_direction
+from hypersweep.store._sql._starts import TrialStarts
 from hypersweep.store._sql._util import _chunks, _dir, _param_columns
 
 __all__ = ["SQLStore"]
@@ -89,7 +90,7 @@ _ARTIFACT_COLS = ("trial_id", "name", "uri", "size", "sha256", "kind")
 LOG_TAIL_CHARS = 64 * 1024
 
 
-class SQLStore(_reads.SummaryReads, Store):
+class SQLStore(_reads.SummaryReads, TrialStarts, Store):
     """The SQL tracking store. Open with :func:`hypersweep.store.open_store`."""
 
     def __init__(self, surl: _engine.StoreURL) -> None:
