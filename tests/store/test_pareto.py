@@ -162,3 +162,13 @@ def test_the_dataframe_api_and_the_report_summary(filled, store_url, tmp_path):
     pytest.importorskip("plotly")
     text = hypersweep.write_report("mo", tmp_path / "r.html", store=store_url).read_text()
     assert "acc (maximize), size (minimize)" in text and "Pareto front (trials)" in text
+
+
+def test_pareto_needs_an_objective(filled):
+    run_study(
+        filled,
+        SINGLE.replace("objective: {metric: acc, goal: maximize}\n", "").replace("name: one", "name: none"),
+        FakeExecutor(scripted(), workers=1),
+    )
+    with pytest.raises(UsageError, match="has no objective, so it has no Pareto front"):
+        leaderboard_rows(filled, ["none"], pareto=True)

@@ -114,6 +114,17 @@ def _recorded_strategy(spec: SweepSpec, study: StudyRecord) -> SweepSpec:
     return dataclasses.replace(spec, strategy=strategy)
 
 
+def _check_objectives(spec: SweepSpec) -> None:
+    """A strategy whose traits say it optimises one objective cannot run a study with several."""
+    from hypersweep.strategies import strategy_traits
+
+    if spec.several_objectives and not strategy_traits(spec.strategy.name).multi_objective:
+        raise UsageError(
+            f"strategy {spec.strategy.name} optimises one objective, and the study has "
+            f"{len(spec.objectives)}: choose a strategy for several objectives (nsga2, tpe, auto)"
+        )
+
+
 def _store_retry_s() -> float:
     """``HYPERSWEEP_STORE_RETRY_S``: how long a driver retries an unavailable store before it stops."""
     raw = os.environ.get("HYPERSWEEP_STORE_RETRY_S")
@@ -142,13 +153,9 @@ def _start_engine(
     artifact_root: str | None = None,
 ) -> RunSummary:
     from hypersweep.executors import ResourceRequest, make_executor
-    from hypersweep.strategies import HistoryTrial, make_strategy, strategy_traits
+    from hypersweep.strategies import HistoryTrial, make_strategy
 
-    if spec.several_objectives and not strategy_traits(spec.strategy.name).multi_objective:
-        raise UsageError(
-            f"strategy {spec.strategy.name} optimises one objective, and the study has "
-            f"{len(spec.objectives)}: choose a strategy for several objectives (nsga2, tpe, auto)"
-        )
+    _check_objectives(spec)
     retry_s = _store_retry_s()
     owner = uuid.uuid4().hex
     st.acquire_lease(study.study_id, owner, socket.gethostname(), os.getpid())
@@ -305,6 +312,7 @@ def run_sweep(
             )
             study = st.update_study(study.study_id, budget_trials=budget)
         else:
+            _check_objectives(spec)  # before the study is created
             commit, dirty, diff_hash = git_info(spec.workdir)
             code = code_file(spec.trial, spec.workdir)
             spec = _resolve_auto(spec, trials)
