@@ -28,6 +28,8 @@ NOTES: dict[str, str] = {
     "objective": "Without an objective the strategy defaults to `random` and leaderboards sort by trial number.",
     "objective.metric": "A metric the trial returns or reports; a trial without it (or NaN) is failed.",
     "objective.target": "Running trials are cancelled (`interrupted`, not rerun) and the study is `finished`.",
+    "objectives": "In order, each `{metric, goal}`; no `target`, no early stopping (see sweep-file.md, "
+    "Several objectives). A trial without one of them (or NaN) is failed.",
     "strategy": "A string, or an object with `name` and the strategy's options "
     "(`{n_startup_trials: 5}` without `name` means tpe with those options, random without an objective). "
     "Without the key: `auto`, resolved once when the study is created (see sweep-file.md).",

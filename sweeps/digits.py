@@ -40,3 +40,22 @@ def train_sgd(params: dict) -> dict:
         acc = float(model.score(X_val, y_val))
         hypersweep.report(epoch, val_accuracy=acc)  # raises hypersweep.Pruned when the pruner says so
     return {"val_accuracy": acc}
+
+
+def train_forest_size(params: dict) -> dict:
+    """A random forest: validation accuracy and its size (total tree nodes), two objectives at odds."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    seed = hypersweep.seed_everything()
+    X, y = _data()
+    X_tr, X_val, y_tr, y_val = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    model = RandomForestClassifier(
+        n_estimators=params["n_estimators"],
+        max_depth=params["max_depth"],
+        max_features=params["max_features"],
+        random_state=seed,
+        n_jobs=1,
+    )
+    model.fit(X_tr, y_tr)
+    nodes = sum(est.tree_.node_count for est in model.estimators_)
+    return {"val_accuracy": float(model.score(X_val, y_val)), "model_nodes": float(nodes)}

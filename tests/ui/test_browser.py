@@ -204,3 +204,43 @@ def test_a_non_loopback_bind_without_a_token_answers_401(page, folder):
     finally:
         served.server.should_exit = True
         thread.join(10)
+
+
+MO_SPEC = """\
+name: ui-mo
+objectives: [{metric: acc, goal: maximize}, {metric: size, goal: minimize}]
+strategy: random
+seed: 2
+budget: {trials: 8}
+trial: {function: "m:f"}
+parameters:
+  x: {type: float, low: 0, high: 1}
+  y: {type: float, low: 0, high: 1}
+"""
+
+
+@pytest.fixture(scope="module")
+def mo_server(tmp_path_factory):
+    from hypersweep.store import open_store
+    from hypersweep.testing import Complete, run_study
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser-mo') / 'hs.db'}"
+    st = open_store(url, create=True)
+    run_study(
+        st, MO_SPEC, lambda t: Complete({"acc": t.params["x"], "size": t.params["x"] ** 2 + t.params["y"]})
+    )
+    st.close()
+    served = prepare(url, port=0)
+    thread = serve_background(served)
+    yield served.url.rstrip("/")
+    served.server.should_exit = True
+    thread.join(10)
+
+
+def test_a_study_with_several_objectives_draws_its_pareto_card(page, mo_server):
+    page.goto(mo_server + "/studies/ui-mo")
+    page.wait_for_selector("#chart-pareto .main-svg", timeout=30_000)
+    page.wait_for_selector("#chart-hypervolume .main-svg", timeout=30_000)
+    _settle(page)
+    assert page.errors == [] and page.evaluate("window.__hsErrors") == []
+    assert page.locator('[data-plot="pareto_front"]').count() == 0  # drawn in its card, not among the others

@@ -81,3 +81,21 @@ def test_a_toy_strategy_runs_a_sweep_end_to_end(tmp_path):
     assert study.strategy == "halving"
     assert [t.params["x"] for t in trials] == [1.0, 0.5, 0.25, 0.125, 0.0625]
     assert all(t.state is TrialState.COMPLETE and t.objective == t.params["x"] ** 2 for t in trials)
+
+
+def test_a_single_objective_plug_in_is_refused_for_several_objectives(toy, tmp_path):
+    from hypersweep.errors import UsageError
+
+    (tmp_path / "toyfns.py").write_text("def square(params):\n    return {'loss': params['x'] ** 2}\n")
+    path = tmp_path / "mo.yaml"
+    path.write_text(
+        textwrap.dedent(TEXT).replace(
+            "objective: {metric: loss, goal: minimize}",
+            "objectives: [{metric: loss, goal: minimize}, {metric: x2, goal: maximize}]",
+        )
+    )
+    url = f"sqlite:///{tmp_path / 'hs.db'}"
+    with pytest.raises(UsageError, match="strategy halving optimises one objective, and the study has 2"):
+        run_sweep(path, store=url, executor="local")
+    with opened(url) as st:
+        assert st.list_studies() == []  # refused before the study was created

@@ -225,7 +225,7 @@ def test_json_schema_shape():
     schema = json_schema()
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert set(schema["properties"]) == {
-        "name", "description", "objective", "strategy", "seed", "budget", "trial", "resources",
+        "name", "description", "objective", "objectives", "strategy", "seed", "budget", "trial", "resources",
         "early_stopping", "parameters", "enqueue", "monitoring", "artifacts",
     }  # fmt: skip
     jsonschema = pytest.importorskip("jsonschema")

@@ -43,13 +43,32 @@ def artifacts(name: str, number: int, store: str | None, download: str | None, c
 @click.argument("name")
 @store_option
 @click.option("--download", type=click.Path(file_okay=False), help="Fetch its artifacts into this folder.")
+@click.option(
+    "--number",
+    type=int,
+    help="The trial of the Pareto front to show or download (a study with several objectives).",
+)
 @format_option("table", "json", default="table")
-def best(name: str, store: str | None, download: str | None, fmt: str) -> None:
-    """The best trial of NAME, its params, metrics and artifacts: from a sweep to a deployable model."""
+def best(name: str, store: str | None, download: str | None, number: int | None, fmt: str) -> None:
+    """The best trial of NAME, its params, metrics and artifacts: from a sweep to a deployable model.
+
+    A study with several objectives has a Pareto front instead: all of it is listed, and --download
+    needs --number N, the trial of the front to fetch."""
     with opened(store) as st:
-        row = best_trial(st, name, download=download)
+        row = best_trial(st, name, download=download, number=number)
     if fmt == "json":
         emit_json(row)
+        return
+    if "pareto_front" in row:
+        goals = ", ".join(f"{o['metric']} ({o['goal']})" for o in row["objectives"])
+        out.print(
+            f"[bold]{row['study']}[/]: Pareto front of {len(row['pareto_front'])} trial(s) over {goals}"
+        )
+        for r in row["pareto_front"]:
+            values = ", ".join(f"{k} {fmt_value(v)}" for k, v in r.get("values", {}).items())
+            params = ", ".join(f"{k}={fmt_value(v)}" for k, v in r["params"].items())
+            out.print(f"  trial {r['number']}: {values}  ({params})")
+        out.print("pick one with --number N (and --download DIR to fetch its artifacts)")
         return
     out.print(f"[bold]{name}[/]: best trial {row['number']}, objective {fmt_value(row['objective'])}")
     for k, v in row["params"].items():

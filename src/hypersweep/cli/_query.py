@@ -39,6 +39,7 @@ def studies(store: str | None, fmt: str, pattern: str | None) -> None:
             "trials_failed",
             "trials_running",
             "best_objective",
+            *(["pareto_size"] if any(r.get("pareto_size") is not None for r in rows) else []),
             "updated_at",
         ]
         emit_rows(
@@ -62,6 +63,9 @@ def studies(store: str | None, fmt: str, pattern: str | None) -> None:
 @click.option(
     "--order", type=click.Choice(["asc", "desc"]), help="Sort order (default: the objective's goal)."
 )
+@click.option(
+    "--pareto", is_flag=True, help="Keep the Pareto front only (rank 1; one objective: the best trials)."
+)
 @format_option("table", "json", "csv", "markdown", default="table")
 def leaderboard(
     names: tuple[str, ...],
@@ -71,15 +75,34 @@ def leaderboard(
     where: str | None,
     sort: str | None,
     order: str | None,
+    pareto: bool,
     fmt: str,
 ) -> None:
-    """Best trials of one or more studies (NAME may be a glob such as 'digits-*')."""
+    """Best trials of one or more studies (NAME may be a glob such as 'digits-*').
+
+    A study with several objectives is ranked by Pareto front (pareto_rank 1 = non-dominated), then by
+    its first objective."""
     with opened(store) as st:
         rows = leaderboard_rows(
-            st, list(names), top=top, include_pruned=include_pruned, where=where, sort=sort, order=order
+            st,
+            list(names),
+            top=top,
+            include_pruned=include_pruned,
+            where=where,
+            sort=sort,
+            order=order,
+            pareto=pareto,
         )
     multi = len(names) > 1 or any(c in n for n in names for c in "*?[")
-    cols = (["study"] if multi else []) + ["number", "state", "objective", "params", "metrics", "duration_s"]
+    ranked = any("pareto_rank" in r for r in rows)
+    several = any("values" in r for r in rows)
+    cols = (
+        (["study"] if multi else [])
+        + ["number", "state"]
+        + (["pareto_rank"] if ranked else [])
+        + (["values"] if several else ["objective"])
+        + ["params", "metrics", "duration_s"]
+    )
     emit_rows(rows, fmt, cols)
 
 

@@ -62,7 +62,8 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def _columns(flat: list[dict[str, Any]], columns: Sequence[str]) -> list[str]:
-    """The given columns, with "params" and "metrics" expanded to every params.X / metrics.X present."""
+    """The given columns, with "params", "values" and "metrics" expanded to every params.X / values.X /
+    metrics.X present (a metric shown as an objective value is not repeated)."""
     if not columns:
         cols: list[str] = []
         for r in flat:
@@ -70,9 +71,15 @@ def _columns(flat: list[dict[str, Any]], columns: Sequence[str]) -> list[str]:
         return cols
     cols = []
     for c in columns:
-        if c in ("params", "metrics"):
+        if c in ("params", "metrics", "values"):
             for r in flat:
-                cols.extend(k for k in r if k.startswith(c + ".") and k not in cols)
+                cols.extend(
+                    k
+                    for k in r
+                    if k.startswith(c + ".")
+                    and k not in cols
+                    and not (c == "metrics" and "values." + k.removeprefix("metrics.") in r)
+                )
         else:
             cols.append(c)
     return cols
@@ -103,7 +110,9 @@ def emit_rows(
         return
     table = Table(title=title, show_lines=False)
     for c in cols:
-        table.add_column(c.removeprefix("params.").removeprefix("metrics."), overflow="fold")
+        table.add_column(
+            c.removeprefix("params.").removeprefix("metrics.").removeprefix("values."), overflow="fold"
+        )
     for r in flat:
         table.add_row(*(_cell(r.get(k)) for k in cols))
     out.print(table)
@@ -112,7 +121,7 @@ def emit_rows(
 def _flat_row(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in row.items():
-        if k in ("params", "metrics") and isinstance(v, dict):
+        if k in ("params", "metrics", "values") and isinstance(v, dict):
             for kk, vv in v.items():
                 out[f"{k}.{kk}"] = vv
         elif isinstance(v, dict):
@@ -183,7 +192,9 @@ def print_result(res: RunResult, quiet: bool) -> None:
         emit_rows(
             res.top,
             "table",
-            ["number", "objective", "params", "duration_s"],
+            ["number", "pareto_rank", "values", "params", "duration_s"]
+            if any("values" in r for r in res.top)
+            else ["number", "objective", "params", "duration_s"],
             title=f"top {len(res.top)} of {res.study.name}",
         )
         err.print(f"more: hypersweep leaderboard {shlex.quote(res.study.name)} --top 50")

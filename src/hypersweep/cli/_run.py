@@ -200,7 +200,12 @@ def validate(spec: str, fmt: str, overrides: tuple[str, ...]) -> None:
     if strat.get("requested"):
         chosen += f" ({strat['requested']}: {strat['reason'] or 'W&B bayes'})"
     out.print(f"  strategy:  {chosen}")
-    out.print(f"  objective: {obj['direction']} {obj['metric']}" if obj else "  objective: (none)")
+    several = summary.get("objectives") or []
+    if len(several) > 1:
+        goals = ", ".join(f"{o['direction']} {o['metric']}" for o in several)
+        out.print(f"  objectives: {goals} (a Pareto front)")
+    else:
+        out.print(f"  objective: {obj['direction']} {obj['metric']}" if obj else "  objective: (none)")
     if summary.get("grid_size") is not None:
         out.print(f"  grid size: {summary['grid_size']}")
     table = Table(title="parameters")

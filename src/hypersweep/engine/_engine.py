@@ -27,7 +27,15 @@ from hypersweep.engine._policy import FIRST_FAILS, IMMEDIATE, StopReason, check_
 from hypersweep.engine._writer import STORE_RETRY_S, Writer
 from hypersweep.errors import FailureBudgetExceeded
 from hypersweep.executors import Event, Executor, ResourceRequest, TaskCrashed, TaskDone, TaskStarted
-from hypersweep.records import MetricPoint, StudyRecord, StudyStatus, TrialOutcome, TrialRecord, TrialState
+from hypersweep.records import (
+    MetricPoint,
+    StudyRecord,
+    StudyStatus,
+    TrialOutcome,
+    TrialRecord,
+    TrialState,
+    clean_float,
+)
 from hypersweep.spec import trial_config
 from hypersweep.store import LeaseHolder, TrialWriter
 from hypersweep.strategies import HistoryTrial, Strategy
@@ -132,6 +140,7 @@ class Engine:
         self._on_progress = on_progress
         self._objective = spec.objective.metric if spec.objective is not None else None
         self._direction = spec.objective.direction if spec.objective is not None else None
+        self._objectives = tuple(o.metric for o in getattr(spec, "objectives", ()) or ())
         r = spec.resources
         request = ResourceRequest(
             cpus=float(r.cpus), gpus=float(r.gpus), accelerator_type=r.accelerator_type, custom=dict(r.custom)
@@ -331,7 +340,7 @@ class Engine:
                 error=None if res.cancelled else res.reason,
                 finished_at=datetime.now(UTC),
             )
-        self.strategy.tell(fl.suggestion, out.state, out.objective)
+        self.strategy.tell_values(fl.suggestion, out.state, out.values or (out.objective,))
         self.writer.add_outcome(out)
         if out.state is TrialState.COMPLETE:
             prog.complete += 1
@@ -354,7 +363,9 @@ class Engine:
             self._first_results.append(first_line)
 
     def _outcome(self, fl: InFlight, r: TrialRunResult) -> TrialOutcome:
-        return outcome_from_result(fl.record.trial_id, r, self.environments, self._objective)
+        return outcome_from_result(
+            fl.record.trial_id, r, self.environments, self._objective, objective_metrics=self._objectives
+        )
 
     def _cancel_all(self, prog: Progress) -> None:
         self.launcher.cancel_all()
@@ -445,6 +456,7 @@ def build_payload(
         seed=rec.seed,
         workdir=study.workdir,
         objective=spec.objective.metric if spec.objective is not None else None,
+        objectives=tuple(o.metric for o in getattr(spec, "objectives", ()) or ()),
         function=t.function,
         command=tuple(t.command) if t.command else None,
         program=t.program,
@@ -459,10 +471,16 @@ def build_payload(
 
 
 def outcome_from_result(
-    trial_id: int, r: TrialRunResult, envs: EnvironmentCache, objective_metric: str | None
+    trial_id: int,
+    r: TrialRunResult,
+    envs: EnvironmentCache,
+    objective_metric: str | None,
+    *,
+    objective_metrics: Sequence[str] = (),
 ) -> TrialOutcome:
     """A worker's result as the outcome the store records; ``envs`` holds the run's environments by hash
-    (the full record travels only with a worker process's first result of the run)."""
+    (the full record travels only with a worker process's first result of the run). ``objective_metrics``
+    names every objective of a study with several (``values`` follow their order)."""
     state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED}.get(r.state, TrialState.FAILED)
     env = r.environment
     if env is not None:
@@ -470,11 +488,15 @@ def outcome_from_result(
     elif r.environment_hash is not None:
         env = envs.get(r.environment_hash)
     objective = r.metrics.get(objective_metric) if objective_metric else None
+    values: tuple[float | None, ...] = ()
+    if len(objective_metrics) > 1:
+        values = tuple(clean_float(r.metrics.get(m)) for m in objective_metrics)
     return TrialOutcome(
         trial_id=trial_id,
         state=state,
         metrics=dict(r.metrics),
         objective=objective if objective is not None and math.isfinite(objective) else None,
+        values=values,
         history=tuple(MetricPoint(n, s, v) for n, s, v in r.points),
         started_at=r.started_at,
         finished_at=r.finished_at,

@@ -204,6 +204,7 @@ def reproduce(
                     res.value,
                     environments,
                     spec.objective.metric if spec.objective else None,
+                    objective_metrics=tuple(o.metric for o in spec.objectives),
                 )
             outcome = TrialOutcome(**{**outcome.__dict__, "history": tuple(points) + tuple(outcome.history)})
         finally:

@@ -95,7 +95,7 @@ def _resolve_auto(spec: SweepSpec, trials: int | None) -> SweepSpec:
     """``auto`` resolved with the budget this run gives (``--trials`` included), once, for a new study."""
     if spec.strategy.requested != "auto" or trials is None or trials == spec.budget.trials:
         return spec
-    name, reason = auto_strategy(spec.parameters, trials, spec.objective is not None)
+    name, reason = auto_strategy(spec.parameters, trials, spec.objective is not None, len(spec.objectives))
     return dataclasses.replace(spec, strategy=dataclasses.replace(spec.strategy, name=name, reason=reason))
 
 
@@ -112,6 +112,17 @@ def _recorded_strategy(spec: SweepSpec, study: StudyRecord) -> SweepSpec:
         spec.strategy, name=study.strategy, reason="recorded when the study was created"
     )
     return dataclasses.replace(spec, strategy=strategy)
+
+
+def _check_objectives(spec: SweepSpec) -> None:
+    """A strategy whose traits say it optimises one objective cannot run a study with several."""
+    from hypersweep.strategies import strategy_traits
+
+    if spec.several_objectives and not strategy_traits(spec.strategy.name).multi_objective:
+        raise UsageError(
+            f"strategy {spec.strategy.name} optimises one objective, and the study has "
+            f"{len(spec.objectives)}: choose a strategy for several objectives (nsga2, tpe, auto)"
+        )
 
 
 def _store_retry_s() -> float:
@@ -144,6 +155,7 @@ def _start_engine(
     from hypersweep.executors import ResourceRequest, make_executor
     from hypersweep.strategies import HistoryTrial, make_strategy
 
+    _check_objectives(spec)
     retry_s = _store_retry_s()
     owner = uuid.uuid4().hex
     st.acquire_lease(study.study_id, owner, socket.gethostname(), os.getpid())
@@ -301,6 +313,7 @@ def run_sweep(
             )
             study = st.update_study(study.study_id, budget_trials=budget)
         else:
+            _check_objectives(spec)  # before the study is created
             commit, dirty, diff_hash = git_info(spec.workdir)
             code = code_file(spec.trial, spec.workdir)
             spec = _resolve_auto(spec, trials)
@@ -319,6 +332,7 @@ def run_sweep(
                         strategy=spec.strategy.name,
                         objective_metric=spec.objective.metric if spec.objective else None,
                         direction=spec.objective.direction if spec.objective else None,
+                        directions=tuple(o.direction for o in spec.objectives),
                         budget_trials=budget_trials(spec, trials),
                         seed=study_seed,
                         workdir=spec.workdir,

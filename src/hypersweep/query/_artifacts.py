@@ -18,7 +18,7 @@ from typing import Any
 
 from hypersweep.artifacts import check_name, default_root, download_refusal, fetch, layout_root
 from hypersweep.errors import ArtifactIntegrityError, UsageError
-from hypersweep.query._rows import leaderboard_rows
+from hypersweep.query._rows import leaderboard_rows, objectives_of
 from hypersweep.records import ArtifactRecord, StudyRecord
 from hypersweep.store import Store
 
@@ -130,19 +130,57 @@ def best_trial(
     *,
     download: str | os.PathLike[str] | None = None,
     kinds: Iterable[str] | None = ("file",),
+    number: int | None = None,
 ) -> dict[str, Any]:
     """The best complete trial of study ``name`` as a leaderboard row, plus ``artifacts`` (their
     records as dicts). With ``download``, its artifacts (of ``kinds``) are fetched and verified
     there, and the row gets ``downloaded`` (the paths, as strings). ``UsageError`` when the study
-    has no complete trial yet (as for ``hypersweep report``)."""
-    rows = leaderboard_rows(st, [name], top=1)
-    if not rows:
+    has no complete trial yet (as for ``hypersweep report``).
+
+    A study with several objectives has a front, not one best: the answer is ``{"study", "objectives",
+    "pareto_front": [rows]}``, and ``download`` needs ``number``, the trial of the front to fetch.
+    ``number`` picks that trial of the front (of any study: a trial with rank 1)."""
+    several = _several_objectives(st, name)
+    if several or number is not None:
+        front = leaderboard_rows(st, [name], top=None, pareto=True)
+    else:
+        front = leaderboard_rows(st, [name], top=1)
+    if not front:
         raise UsageError(
             f"study {name!r} has no complete trial yet; run or resume it first (hypersweep resume {shlex.quote(name)})"
         )
-    row = dict(rows[0])
-    study, number = row["study"], row["number"]  # ``name`` may be a glob
-    row["artifacts"] = [asdict(a) for a in list_artifacts(st, study, number)]
+    if number is not None:
+        picked = [r for r in front if r["number"] == number]
+        if not picked:
+            on = ", ".join(str(r["number"]) for r in front)
+            raise UsageError(f"trial {number} of {name!r} is not on its Pareto front (its trials: {on})")
+        front = picked
+    elif several:
+        if download is not None:
+            on = ", ".join(str(r["number"]) for r in front)
+            raise UsageError(
+                f"study {name!r} has several objectives, so its best is a Pareto front of {len(front)} "
+                f"trial(s) ({on}): pick the one to download with --number N"
+            )
+        rows = [dict(r) for r in front]
+        for r in rows:
+            r["artifacts"] = [asdict(a) for a in list_artifacts(st, r["study"], r["number"])]
+        study = st.get_study(rows[0]["study"])
+        return {
+            "study": study.name,
+            "objectives": [{"metric": m, "goal": d.value} for m, d in objectives_of(study)],
+            "pareto_front": rows,
+        }
+    row = dict(front[0])
+    study_name, trial_number = row["study"], row["number"]  # ``name`` may be a glob
+    row["artifacts"] = [asdict(a) for a in list_artifacts(st, study_name, trial_number)]
     if download is not None:
-        row["downloaded"] = [str(p) for p in download_artifacts(st, study, number, download, kinds)]
+        row["downloaded"] = [
+            str(p) for p in download_artifacts(st, study_name, trial_number, download, kinds)
+        ]
     return row
+
+
+def _several_objectives(st: Store, name: str) -> bool:
+    found = st.list_studies(name) if any(c in name for c in "*?[") else [st.get_study(name)]
+    return any(len(s.directions) > 1 for s in found)

@@ -20,8 +20,9 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
     flat = []
     for r in rows:
-        row = {k: v for k, v in r.items() if k not in ("params", "metrics")}
+        row = {k: v for k, v in r.items() if k not in ("params", "metrics", "values")}
         row.update({f"params.{k}": v for k, v in (r.get("params") or {}).items()})
+        row.update({f"values.{k}": v for k, v in (r.get("values") or {}).items()})
         row.update({f"metrics.{k}": v for k, v in (r.get("metrics") or {}).items()})
         flat.append(row)
     df = pd.DataFrame(flat)
@@ -37,11 +38,13 @@ def leaderboard(
     store: str | None = None,
     top: int | None = 10,
     include_pruned: bool = False,
+    pareto: bool = False,
 ) -> pd.DataFrame:
-    """Ranked trials of one or more studies (names may be globs), params and metrics as columns."""
+    """Ranked trials of one or more studies (names may be globs), params and metrics as columns; a study
+    with several objectives by Pareto rank (a ``pareto_rank`` column), ``pareto``: the front only."""
     names = [names] if isinstance(names, str) else list(names)
     with opened(store) as st:
-        return _frame(leaderboard_rows(st, names, top=top, include_pruned=include_pruned))
+        return _frame(leaderboard_rows(st, names, top=top, include_pruned=include_pruned, pareto=pareto))
 
 
 def studies(pattern: str | None = None, *, store: str | None = None) -> pd.DataFrame:

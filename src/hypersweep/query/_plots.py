@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from hypersweep.errors import SpecError
+from hypersweep.query._rows import objectives_of
 from hypersweep.records import StudyRecord
 from hypersweep.spec import SweepSpec, parse_spec
 from hypersweep.store import Store
@@ -26,7 +27,7 @@ def _spec_of(study: StudyRecord) -> SweepSpec | None:
 
 def study_plots(st: Store, name: str, *, max_trials: int = MAX_PLOT_TRIALS) -> dict[str, Any]:
     """``{"figures": {key: plotly figure as JSON}, "titles": {key: title}, "notes": {key: why not}}``."""
-    from hypersweep.strategies._viz import FIGURE_TITLES, study_figures
+    from hypersweep.strategies._viz import figure_titles, study_figures
 
     study = st.get_study(name)
     trials = sorted(st.get_trials(study.study_id), key=lambda t: t.number or 0)
@@ -35,11 +36,18 @@ def study_plots(st: Store, name: str, *, max_trials: int = MAX_PLOT_TRIALS) -> d
         HistoryTrial(t, tuple(st.get_history(t.trial_id)) if t.state.is_finished else ()) for t in shown
     ]
     notes: dict[str, str] = {}
-    figures = study_figures(_spec_of(study), history, study.objective_metric, study.direction, notes=notes)
+    figures = study_figures(
+        _spec_of(study),
+        history,
+        study.objective_metric,
+        study.direction,
+        notes=notes,
+        objectives=objectives_of(study),
+    )
     if len(shown) < len(trials):
         notes["_all"] = f"drawn from the most recent {len(shown):,} of {len(trials):,} trials"
     return {
         "figures": {k: json.loads(fig.to_json()) for k, fig in figures.items()},
-        "titles": dict(FIGURE_TITLES),
+        "titles": figure_titles(len(study.directions) > 1),
         "notes": notes,
     }

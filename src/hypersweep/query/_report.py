@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hypersweep.errors import SpecError, UsageError
-from hypersweep.query._rows import leaderboard_rows
+from hypersweep.query._rows import leaderboard_rows, objectives_of, pareto_size
 from hypersweep.records import EnvironmentRecord, StudyRecord, TrialRecord, TrialState, is_system_metric
 from hypersweep.spec import SweepSpec, parse_spec
 from hypersweep.store import StoreReader, opened
@@ -139,6 +139,9 @@ def _summary(st: StoreReader, study: StudyRecord, counts: Mapping[TrialState, in
         if study.objective_metric
         else None
     )
+    several = objectives_of(study) if len(study.directions) > 1 else []
+    if several:
+        objective = ", ".join(f"{m} ({d.value})" for m, d in several)
     git = study.git_commit
     if git and study.git_dirty:
         git += " (uncommitted changes)"
@@ -146,7 +149,8 @@ def _summary(st: StoreReader, study: StudyRecord, counts: Mapping[TrialState, in
         ("study", study.name),
         ("description", study.description),
         ("strategy", study.strategy),
-        ("objective", objective),
+        ("objectives" if several else "objective", objective),
+        *([("Pareto front (trials)", pareto_size(st, study))] if several else []),
         ("budget (trials)", study.budget_trials),
         ("status", study.status.value),
         ("seed", study.seed),
@@ -168,23 +172,30 @@ def _summary(st: StoreReader, study: StudyRecord, counts: Mapping[TrialState, in
 def _leaderboard(rows: Sequence[Mapping[str, Any]], objective: str | None) -> str:
     if not rows:
         return '<p class="note">No complete trial yet.</p>'
+    several = any("values" in r for r in rows)  # several objectives: the Pareto rank and every value
+    goals = list(dict.fromkeys(k for r in rows for k in r.get("values", {}))) if several else [objective]
     params = list(dict.fromkeys(k for r in rows for k in r["params"]))
     metrics = list(
-        dict.fromkeys(k for r in rows for k in r["metrics"] if k != objective and not is_system_metric(k))
+        dict.fromkeys(k for r in rows for k in r["metrics"] if k not in goals and not is_system_metric(k))
     )[:8]
-    head = ["rank", "trial", objective or "objective", *params, *metrics, "duration (s)", "seed"]
+    first = ["Pareto rank"] if several else ["rank"]
+    names = [g or "objective" for g in goals]
+    head = [*first, "trial", *names, *params, *metrics, "duration (s)", "seed"]
     out = ['<div class="scroll"><table><thead><tr>', *(_cell(h, "th") for h in head), "</tr></thead><tbody>"]
     for rank, r in enumerate(rows, 1):
+        shown_rank = r.get("pareto_rank") if several else rank
+        values = [r.get("values", {}).get(g) for g in goals] if several else [r["objective"]]
         cells = [
-            rank,
+            shown_rank,
             r["number"],
-            r["objective"],
+            *values,
             *(r["params"].get(p) for p in params),
             *(r["metrics"].get(m) for m in metrics),
             r["duration_s"],
             r["seed"],
         ]
-        tr = '<tr class="best">' if rank == 1 else "<tr>"
+        best = shown_rank == 1
+        tr = '<tr class="best">' if best else "<tr>"
         out.append(tr + "".join(map(_cell, cells)) + "</tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
@@ -222,11 +233,11 @@ def _environment(trial: TrialRecord | None, env: EnvironmentRecord | None) -> st
     )
 
 
-def _figures(figures: Mapping[str, Any], notes: Mapping[str, str]) -> str:
-    from hypersweep.strategies._viz import FIGURE_TITLES
+def _figures(figures: Mapping[str, Any], notes: Mapping[str, str], several: bool = False) -> str:
+    from hypersweep.strategies._viz import figure_titles
 
     parts = []
-    for key, title in FIGURE_TITLES.items():
+    for key, title in figure_titles(several).items():
         fig = figures.get(key)
         if fig is None:
             if key in notes:
@@ -284,13 +295,20 @@ def write_report(name: str, out: str | os.PathLike[str], *, store: str | None = 
         summary = _summary(st, study, counts)
 
     notes: dict[str, str] = {}
-    figures = study_figures(_spec_of(study), history, study.objective_metric, study.direction, notes=notes)
+    figures = study_figures(
+        _spec_of(study),
+        history,
+        study.objective_metric,
+        study.direction,
+        notes=notes,
+        objectives=objectives_of(study),
+    )
     title = f"hypersweep report: {study.name}"
     subtitle = f"generated {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
     sections = [
         _card("summary", "Summary", summary),
         _card("leaderboard", f"Leaderboard (top {TOP})", _leaderboard(rows, study.objective_metric)),
-        _card("plots", "Plots", _figures(figures, notes)),
+        _card("plots", "Plots", _figures(figures, notes, several=len(study.directions) > 1)),
         _card("environment", "Environment of the best trial", _environment(best, env)),
         _card("spec", "Sweep file", f'<pre class="spec">{escape(study.spec_text)}</pre>'),
     ]

@@ -66,9 +66,10 @@ def export_study(st: StoreReader, name: str, out: str | os.PathLike[str], fmt: s
     envs: dict[int, Mapping[str, Any]] = {}
     for t in st.get_trials(study.study_id, include_reruns=True):
         row = trial_row(study, t)
-        flat = {k: v for k, v in row.items() if k not in ("params", "metrics")}
+        flat = {k: v for k, v in row.items() if k not in ("params", "metrics", "values")}
         flat["kind"] = t.kind.value
         flat.update({f"params.{k}": v for k, v in row["params"].items()})
+        flat.update({f"values.{k}": v for k, v in (row.get("values") or {}).items()})
         flat.update({f"metrics.{k}": v for k, v in row["metrics"].items()})
         flat["error"] = (t.error or "").strip().splitlines()[0] if t.error else None
         if t.environment_id is not None:

@@ -9,7 +9,7 @@ with every violation (YAML path, line, column, a fix). ``grid_points``/``grid_si
 from hypersweep.spec._check import MAX_SEED, MAX_TRIALS
 from hypersweep.spec._command import MACROS, args_json, build_argv, trial_config
 from hypersweep.spec._grid import MAX_GRID_POINTS, grid_points, grid_size
-from hypersweep.spec._load import load_spec, parse_spec
+from hypersweep.spec._load import load_spec, objective_names, parse_spec
 from hypersweep.spec._model import (
     Budget,
     EarlyStopping,
@@ -53,6 +53,7 @@ __all__ = [
     "load_spec",
     "nest",
     "nest_params",
+    "objective_names",
     "parse_spec",
     "trial_config",
 ]

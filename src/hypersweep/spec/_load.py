@@ -29,7 +29,7 @@ from hypersweep.spec._wandb import (
 )
 from hypersweep.spec._yaml import Path, load_yaml, parse_scalar
 
-__all__ = ["load_spec", "parse_spec"]
+__all__ = ["load_spec", "objective_names", "parse_spec"]
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
 _NAME_BAD = re.compile(r"[\s*?\[\]/\\]")
@@ -115,6 +115,21 @@ def parse_spec(
     return spec
 
 
+def objective_names(text: str) -> tuple[str, ...]:
+    """The objective metrics a recorded sweep file names, in order (``objectives:``/W&B ``metrics:``, or
+    the single ``objective``/``metric``), read without validating the rest; () when it names none."""
+    data = load_yaml(text).data
+    if not isinstance(data, dict):
+        return ()
+    wandb = "method" in data
+    many, one, key = ("metrics", "metric", "name") if wandb else ("objectives", "objective", "metric")
+    items = data.get(many)
+    if not isinstance(items, list):
+        items = [data.get(one)]
+    names = tuple(str(i[key]) for i in items if isinstance(i, dict) and isinstance(i.get(key), str))
+    return names
+
+
 def _looks_wandb(data: Any) -> bool:
     if not isinstance(data, dict):
         return False
@@ -194,9 +209,11 @@ def _finish(
             "(or run with --name NAME)",
         )
     budget = parts["budget"]
+    objectives = parts.get("objectives") or ()
     strategy = resolve_strategy(
         r, parts["strategy"], params, budget.trials, parts["objective"] is not None,
         ("strategy",) if parts["format"] == "native" else ("hypersweep", "strategy"),
+        objectives=max(len(objectives), 1), objectives_key="objectives" if parts["format"] == "native" else "metrics",
     )  # fmt: skip
     trial = parts["trial"]
     size: int | None = None
@@ -250,6 +267,7 @@ def _finish(
         resources=parts["resources"],
         early_stopping=parts["early_stopping"],
         objective=parts["objective"],
+        objectives=tuple(objectives),
         description=parts["description"],
         file=file,
         seed=parts["seed"],

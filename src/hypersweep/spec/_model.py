@@ -126,6 +126,19 @@ class SweepSpec:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[SpecViolation, ...] = ()
     grid_size: int | None = None  # the grid's size when every parameter is griddable
+    # every objective, in order (``objectives:``, or W&B's ``metrics:``); ``objective`` is the first
+    objectives: tuple[Objective, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.objectives and self.objective is not None:
+            object.__setattr__(self, "objectives", (self.objective,))
+        elif self.objectives and self.objective is None:
+            object.__setattr__(self, "objective", self.objectives[0])
+
+    @property
+    def several_objectives(self) -> bool:
+        """True for a study with more than one objective (a Pareto front, not one best)."""
+        return len(self.objectives) > 1
 
     def param(self, name: str) -> Param:
         for p in self.parameters:
@@ -146,6 +159,15 @@ class SweepSpec:
             "objective": None
             if self.objective is None
             else {"metric": self.objective.metric, "direction": self.objective.direction.value},
+            **(
+                {
+                    "objectives": [
+                        {"metric": o.metric, "direction": o.direction.value} for o in self.objectives
+                    ]
+                }
+                if self.several_objectives
+                else {}
+            ),
             "strategy": {"name": self.strategy.key(), "options": dict(sorted(options.items()))},
             "seed": self.seed,
             "trial": {
@@ -179,6 +201,7 @@ class SweepSpec:
                 "direction": self.objective.direction.value,
                 "target": self.objective.target,
             },
+            "objectives": [{"metric": o.metric, "direction": o.direction.value} for o in self.objectives],
             "seed": self.seed,
             "budget": {
                 "trials": self.budget.trials,

@@ -15,10 +15,12 @@ from hypersweep.spec._sections import (
     parse_early_stopping,
     parse_monitoring,
     parse_objective,
+    parse_objectives,
     parse_resources,
     parse_seed,
     parse_strategy,
     parse_trial,
+    refuse_pruning,
 )
 from hypersweep.spec._space import Param
 from hypersweep.spec._yaml import Path
@@ -29,6 +31,7 @@ NATIVE_TOP_KEYS = (
     "name",
     "description",
     "objective",
+    "objectives",
     "strategy",
     "seed",
     "budget",
@@ -300,7 +303,20 @@ def parse_native(r: Report, data: dict[str, Any]) -> dict[str, Any]:
     name = r.string(data.get("name"), ("name",))
     description = r.string(data.get("description"), ("description",))
     objective = parse_objective(r, data.get("objective"), ("objective",))
-    has_objective = objective is not None or data.get("objective") is not None
+    objectives = parse_objectives(r, data.get("objectives"), ("objectives",))
+    if data.get("objective") is not None and data.get("objectives") is not None:
+        r.error(
+            ("objectives",),
+            "give either `objective:` (one metric) or `objectives:` (several), not both: "
+            "move the objective into the objectives list",
+            at_key=True,
+        )
+    elif objectives is not None:
+        objective = objectives[0]
+    has_objective = objective is not None or any(data.get(k) is not None for k in ("objective", "objectives"))
+    early_stopping = parse_early_stopping(r, data.get("early_stopping"), ("early_stopping",))
+    if objectives is not None and len(objectives) > 1:
+        refuse_pruning(r, early_stopping, ("early_stopping",), "objectives")
     strategy = parse_strategy(r, data.get("strategy"), ("strategy",), has_objective)
     params, whens = parse_native_params(r, data.get("parameters"), ("parameters",))
     params = resolve_when(r, params, whens, ("parameters",))
@@ -314,12 +330,13 @@ def parse_native(r: Report, data: dict[str, Any]) -> dict[str, Any]:
         "name": name,
         "description": description,
         "objective": objective,
+        "objectives": objectives,
         "strategy": strategy,
         "seed": parse_seed(r, data.get("seed"), ("seed",)),
         "budget": parse_budget(r, data.get("budget"), ("budget",)),
         "trial": trial,
         "resources": parse_resources(r, data.get("resources"), ("resources",)),
-        "early_stopping": parse_early_stopping(r, data.get("early_stopping"), ("early_stopping",)),
+        "early_stopping": early_stopping,
         "parameters": params,
         "enqueue_raw": (data.get("enqueue"), ("enqueue",)),
         "monitoring": parse_monitoring(r, data.get("monitoring"), ("monitoring",)),

@@ -175,6 +175,20 @@ def json_schema() -> dict[str, Any]:
                 },
                 "additionalProperties": False,
             },
+            "objectives": {
+                "type": "array",
+                "minItems": 1,
+                "description": "several objectives (a Pareto front); exclusive with `objective`",
+                "items": {
+                    "type": "object",
+                    "required": ["metric"],
+                    "properties": {
+                        "metric": {"type": "string", "minLength": 1},
+                        "goal": {"enum": ["minimize", "maximize"], "default": "minimize"},
+                    },
+                    "additionalProperties": False,
+                },
+            },
             "strategy": _strategy(),
             "seed": {
                 "type": "integer",

@@ -20,10 +20,12 @@ __all__ = [
     "parse_early_stopping",
     "parse_monitoring",
     "parse_objective",
+    "parse_objectives",
     "parse_resources",
     "parse_seed",
     "parse_strategy",
     "parse_trial",
+    "refuse_pruning",
 ]
 
 EARLY_STOPPING_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -56,6 +58,50 @@ def parse_objective(r: Report, raw: Any, path: Path) -> Objective | None:
     if not metric:
         return None
     return Objective(metric, Direction(goal or "minimize"), None if target is None else float(target))
+
+
+def parse_objectives(r: Report, raw: Any, path: Path) -> tuple[Objective, ...] | None:
+    """The ``objectives`` list: ``[{metric: acc, goal: maximize}, {metric: latency_ms, goal: minimize}]``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not raw:
+        r.error(
+            path,
+            "objectives must be a non-empty list such as "
+            "[{metric: acc, goal: maximize}, {metric: latency_ms, goal: minimize}]",
+        )
+        return None
+    out: list[Objective] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        p = (*path, i)
+        if isinstance(item, dict) and "target" in item:
+            r.error(
+                (*p, "target"),
+                "`target` is for one objective only: drop it, or use a single `objective:` with a target",
+                at_key=True,
+            )
+            item = {k: v for k, v in item.items() if k != "target"}
+        o = parse_objective(r, item, p)
+        if o is None:
+            continue
+        if o.metric in seen:
+            r.error((*p, "metric"), f"metric {o.metric!r} is listed twice in objectives")
+            continue
+        seen.add(o.metric)
+        out.append(o)
+    return tuple(out) if len(out) == len(raw) else None
+
+
+def refuse_pruning(r: Report, early_stopping: Any, path: Path, key: str) -> None:
+    """Early stopping with several objectives is an error: Optuna's pruners are single-objective."""
+    if getattr(early_stopping, "type", "none") != "none":
+        r.error(
+            path,
+            f"early stopping needs one objective (Optuna's pruning is single-objective), and `{key}` lists "
+            f"several: remove {'.'.join(str(x) for x in path)}, or optimise one metric",
+            at_key=True,
+        )
 
 
 def _string_list(r: Report, value: Any, path: Path, what: str, items: str) -> list[str] | None:

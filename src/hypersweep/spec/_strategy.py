@@ -79,6 +79,10 @@ OPTION_TYPES: dict[str, tuple[str, float | None, bool, float | None]] = {
     "warm_start": ("names", None, False, None),
 }
 _NEEDS_OBJECTIVE = ("tpe", "gp", "cmaes", "nsga2")
+# strategies of the catalog that optimise one objective only (the registry's ``multi_objective`` trait;
+# the run checks the trait of plug-in strategies too)
+SINGLE_OBJECTIVE_ONLY = ("cmaes",)
+AUTO_NSGA2_MIN_TRIALS = 1000  # auto, several objectives: NSGA-II from this budget on (or none), else TPE
 
 
 def add_strategy_name(name: str, options: tuple[str, ...] = ()) -> None:
@@ -169,10 +173,20 @@ def _names(r: Report, value: Any, path: Path) -> list[str] | None:
     return list(value)
 
 
-def auto_strategy(params: Sequence[Param], trials: int | None, has_objective: bool) -> tuple[str, str]:
+def auto_strategy(
+    params: Sequence[Param], trials: int | None, has_objective: bool, objectives: int = 1
+) -> tuple[str, str]:
     """What ``auto`` runs, and why (docs/sweep-file.md, "strategy: auto")."""
     if not has_objective:
         return "random", "no objective to optimise"
+    if objectives > 1:
+        if trials is None or trials >= AUTO_NSGA2_MIN_TRIALS:
+            budget = "no trial budget" if trials is None else f"a budget of {trials} trials"
+            return "nsga2", f"{objectives} objectives and {budget} (NSGA-II: {AUTO_NSGA2_MIN_TRIALS} or more)"
+        return "tpe", (
+            f"{objectives} objectives and a budget of {trials} trials "
+            f"(multi-objective TPE; NSGA-II from {AUTO_NSGA2_MIN_TRIALS})"
+        )
     searched = [p for p in params if p.kind != "constant"]
     if any(p.kind == "categorical" for p in searched):
         return "tpe", "the space has categorical parameters"
@@ -201,12 +215,19 @@ def bayes_strategy(options_given: Sequence[str]) -> tuple[str, str | None]:
 
 def resolve_strategy(
     r: Report, strategy: StrategyConfig, params: Sequence[Param], trials: int | None, has_objective: bool,
-    path: Path,
+    path: Path, objectives: int = 1, objectives_key: str = "objectives",
 ) -> StrategyConfig:  # fmt: skip
-    """``auto`` becomes the strategy it picks; ``gp`` without torch is an error naming the install."""
+    """``auto`` becomes the strategy it picks; ``gp`` without torch is an error naming the install; a
+    single-objective strategy with several objectives is an error."""
     if strategy.name == "auto":
-        name, reason = auto_strategy(params, trials, has_objective)
+        name, reason = auto_strategy(params, trials, has_objective, objectives)
         return StrategyConfig(name, {}, requested="auto", reason=reason)
+    if objectives > 1 and strategy.name in SINGLE_OBJECTIVE_ONLY:
+        r.error(
+            path,
+            f"strategy {strategy.name} optimises one objective, and `{objectives_key}` lists {objectives}: "
+            "use nsga2, tpe, gp, random, qmc or grid (or auto)",
+        )
     if strategy.name == "gp" and not gp_available():
         r.error(path, f"strategy gp needs torch, which is not installed: {GP_INSTALL}")
     return strategy

@@ -31,6 +31,7 @@ from hypersweep.spec._sections import (
     parse_seed,
     parse_strategy,
     parse_trial,
+    refuse_pruning,
 )
 from hypersweep.spec._space import Param
 from hypersweep.spec._strategy import bayes_strategy
@@ -52,6 +53,7 @@ __all__ = [
 WANDB_TOP_KEYS = (
     "method",
     "metric",
+    "metrics",
     "parameters",
     "run_cap",
     "program",
@@ -452,7 +454,16 @@ def parse_wandb(r: Report, data: dict[str, Any], block_from_file: bool) -> dict[
 
     objective, metadata_metric = _metric(r, data.get("metric"))
     metadata.update(metadata_metric)
-    if method == "bayes" and objective is None and "metric" not in data:
+    objectives = _metrics(r, data.get("metrics"))
+    if "metric" in data and "metrics" in data:
+        r.error(
+            ("metrics",),
+            "give either `metric:` (one metric) or `metrics:` (several), not both: move the metric into the list",
+            at_key=True,
+        )
+    elif objectives is not None:
+        objective = objectives[0]
+    if method == "bayes" and objective is None and "metric" not in data and "metrics" not in data:
         r.error(("method",), "method: bayes needs a `metric` to optimise: add metric: {name: ..., goal: ...}")
 
     run_cap = data.get("run_cap")
@@ -511,11 +522,15 @@ def parse_wandb(r: Report, data: dict[str, Any], block_from_file: bool) -> dict[
         trial = dataclasses.replace(trial, command=None)  # an explicit function wins over W&B's program
     if "early_stopping" in block:
         early = parse_early_stopping(r, block["early_stopping"], (*hb, "early_stopping"))
+    if objectives is not None and len(objectives) > 1:
+        es_path: Path = (*hb, "early_stopping") if "early_stopping" in block else ("early_terminate",)
+        refuse_pruning(r, early, es_path, "metrics")
     return {
         "format": "wandb",
         "name": r.string(data.get("name"), ("name",)),
         "description": r.string(data.get("description"), ("description",)),
         "objective": objective,
+        "objectives": objectives,
         "strategy": strategy,
         "seed": parse_seed(r, block.get("seed"), (*hb, "seed")),
         "budget": budget,
@@ -559,6 +574,41 @@ def _metric(r: Report, raw: Any) -> tuple[Objective | None, dict[str, Any]]:
     if not name:
         return None, meta
     return Objective(name, Direction(goal), None if target is None else float(target)), meta
+
+
+def _metrics(r: Report, raw: Any) -> tuple[Objective, ...] | None:
+    """W&B's ``metrics:`` list: ``[{name: acc, goal: maximize}, {name: latency_ms, goal: minimize}]``."""
+    if raw is None:
+        return None
+    path: Path = ("metrics",)
+    if not isinstance(raw, list) or not raw:
+        r.error(path, "metrics must be a non-empty list such as [{name: acc, goal: maximize}, {name: loss}]")
+        return None
+    out: list[Objective] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        p = (*path, i)
+        if not isinstance(item, dict):
+            r.error(p, f"{item!r} is not of type 'object': write {{name: ..., goal: minimize}}")
+            continue
+        if "target" in item:
+            r.error((*p, "target"), "`target` is for one metric only: drop it, or use a single `metric:`", at_key=True)  # fmt: skip
+        r.unknown_keys({k: v for k, v in item.items() if k != "target"}, p, ("name", "goal"), {"metric": "name", "direction": "goal"})  # fmt: skip
+        name = r.string(item.get("name"), (*p, "name"))
+        if "name" not in item:
+            r.error((*p, "name"), "each metrics item needs `name`")
+        goal = item.get("goal", "minimize")
+        if goal not in ("minimize", "maximize"):
+            r.error((*p, "goal"), f"goal must be minimize or maximize, not {goal!r}{did_you_mean(goal, ('minimize', 'maximize'))}")  # fmt: skip
+            continue
+        if not name:
+            continue
+        if name in seen:
+            r.error((*p, "name"), f"metric {name!r} is listed twice in metrics")
+            continue
+        seen.add(name)
+        out.append(Objective(name, Direction(goal)))
+    return tuple(out) if len(out) == len(raw) else None
 
 
 def _early_terminate(r: Report, raw: Any) -> EarlyStopping:

@@ -75,6 +75,11 @@ class Strategy(abc.ABC):
     def tell(self, suggestion: Suggestion, state: TrialState, value: float | None) -> None:
         """Close a suggestion with its outcome (complete, pruned, failed or interrupted)."""
 
+    def tell_values(self, suggestion: Suggestion, state: TrialState, values: Sequence[float | None]) -> None:
+        """Close a suggestion with every objective value, in the spec's order (the engine calls this; a
+        strategy for several objectives overrides it, a single-objective one gets the first value)."""
+        self.tell(suggestion, state, values[0] if values else None)
+
     def adopt(self, params: Mapping[str, Any]) -> Suggestion:
         """A suggestion for given params (a rerun, an enqueued set): the model sees it like its own."""
         return Suggestion(params=dict(params), token=None)

@@ -126,16 +126,26 @@ class OptunaMirror:
         sampler: optuna.samplers.BaseSampler | None,
         pruner: optuna.pruners.BasePruner,
         prune_resource_is_reports: bool = False,
+        directions: Sequence[Direction] = (),
     ) -> None:
         self.params = tuple(params)
         self._dists = {p.name: _distribution(p) for p in self.params}
-        self._has_objective = direction is not None
+        self._has_objective = direction is not None or bool(directions)
+        # several objectives: a multi-objective Optuna study told every value (pruning is refused by the spec)
+        self._n_values = len(directions) if len(directions) > 1 else 1
         with quiet_optuna():
-            self.study = optuna.create_study(
-                direction=(direction or Direction.MINIMIZE).value,
-                sampler=sampler or optuna.samplers.RandomSampler(seed=0),
-                pruner=pruner,
-            )
+            if self._n_values > 1:
+                self.study = optuna.create_study(
+                    directions=[d.value for d in directions],
+                    sampler=sampler or optuna.samplers.RandomSampler(seed=0),
+                    pruner=pruner,
+                )
+            else:
+                self.study = optuna.create_study(
+                    direction=(direction or Direction.MINIMIZE).value,
+                    sampler=sampler or optuna.samplers.RandomSampler(seed=0),
+                    pruner=pruner,
+                )
         self._report_counts: dict[int, int] = {}
         self._count_reports = prune_resource_is_reports
 
@@ -214,8 +224,8 @@ class OptunaMirror:
                     step = i + 1 if self._count_reports else p.step
                     if math.isfinite(p.value):
                         inter[step] = p.value
-            value = rec.objective if self._has_objective else 0.0
-            if rec.state is TrialState.COMPLETE and (value is None or not math.isfinite(value)):
+            values = self._values(rec.values if self._n_values > 1 else (rec.objective,))
+            if rec.state is TrialState.COMPLETE and values is None:
                 continue
             internal, dists = self._internal(rec.params)
             attrs: dict[str, Any] = {}
@@ -225,7 +235,7 @@ class OptunaMirror:
                 completed += 1
             frozen = optuna.trial.create_trial(
                 state=OptunaState.COMPLETE if rec.state is TrialState.COMPLETE else OptunaState.PRUNED,
-                value=value if rec.state is TrialState.COMPLETE else None,
+                values=values if rec.state is TrialState.COMPLETE else None,
                 params=internal,
                 distributions=dists,
                 intermediate_values=inter,
@@ -247,12 +257,29 @@ class OptunaMirror:
         trial.report(value, step)
         return trial.should_prune()
 
-    def tell(self, trial: optuna.Trial, state: TrialState, value: float | None) -> None:
+    def _values(self, values: Sequence[float | None]) -> list[float] | None:
+        """What Optuna is told for a complete trial: every objective value (0.0 without an objective), or
+        None when one is missing or not finite (the trial then counts as failed)."""
+        if not self._has_objective:
+            return [0.0]
+        if len(values) != self._n_values:
+            return None
+        out = []
+        for v in values:
+            if v is None or not math.isfinite(v):
+                return None
+            out.append(float(v))
+        return out
+
+    def tell(
+        self, trial: optuna.Trial, state: TrialState, value: float | Sequence[float | None] | None
+    ) -> None:
+        """``value``: the objective, or the objective values in order for a study with several."""
         self._report_counts.pop(trial.number, None)
         if state is TrialState.COMPLETE:
-            v = value if self._has_objective else 0.0
-            if v is not None and math.isfinite(v):
-                self.study.tell(trial, v)
+            values = self._values(value if isinstance(value, Sequence) else (value,))
+            if values is not None:
+                self.study.tell(trial, values if self._n_values > 1 else values[0])
                 return
             self.study.tell(trial, state=OptunaState.FAIL)
         elif state is TrialState.PRUNED:
@@ -269,6 +296,7 @@ class SamplingStrategy(Strategy):
         self._seed = study_seed
         self._objective = spec.objective.metric if spec.objective is not None else None
         self._direction = spec.objective.direction if spec.objective is not None else None
+        self._directions = tuple(o.direction for o in getattr(spec, "objectives", ()) or ())
         self._mirror: OptunaMirror | None = None
         self._history: Sequence[HistoryTrial] = ()
         self._warm: list[HistoryTrial] = []
@@ -299,6 +327,7 @@ class SamplingStrategy(Strategy):
             self._make_sampler(seed),
             make_pruner(es),
             prune_resource_is_reports=(getattr(es, "options", {}) or {}).get("resource") == "reports",
+            directions=self._directions,
         )
         attrs = self._history_attrs()
         mirror.add_history(self._warm, self._objective, attrs)
@@ -339,6 +368,10 @@ class SamplingStrategy(Strategy):
     def tell(self, suggestion: Suggestion, state: TrialState, value: float | None) -> None:
         if suggestion.token is not None:
             self.mirror.tell(suggestion.token, state, value)
+
+    def tell_values(self, suggestion: Suggestion, state: TrialState, values: Sequence[float | None]) -> None:
+        if suggestion.token is not None:
+            self.mirror.tell(suggestion.token, state, tuple(values))
 
     def report(self, suggestion: Suggestion, step: int, value: float) -> bool:
         if suggestion.token is None:

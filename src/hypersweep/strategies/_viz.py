@@ -28,7 +28,7 @@ from hypersweep.records import Direction, TrialState
 from hypersweep.strategies._base import HistoryTrial
 from hypersweep.strategies._optuna import quiet_optuna
 
-__all__ = ["FIGURE_TITLES", "study_figures"]
+__all__ = ["FIGURE_TITLES", "PARETO_TITLES", "figure_titles", "study_figures"]
 
 # Figure keys in display order, with their titles.
 FIGURE_TITLES: dict[str, str] = {
@@ -39,6 +39,21 @@ FIGURE_TITLES: dict[str, str] = {
     "slice": "Slice plot",
     "contour": "Contour plot",
 }
+
+
+# The figures of a study with several objectives, drawn after the optimization history (of the first).
+PARETO_TITLES: dict[str, str] = {
+    "pareto_front": "Pareto front",
+    "hypervolume_history": "Hypervolume history",
+}
+
+
+def figure_titles(several: bool = False) -> dict[str, str]:
+    """The figure keys and titles in display order; ``several``: a study with several objectives."""
+    if not several:
+        return dict(FIGURE_TITLES)
+    first, *rest = FIGURE_TITLES.items()
+    return dict([first, *PARETO_TITLES.items(), *rest])
 
 
 def _is_number(v: Any) -> bool:
@@ -139,6 +154,78 @@ def _build_study(
     return study
 
 
+def _build_mo_study(
+    spec: Any, history: Sequence[HistoryTrial], objectives: Sequence[tuple[str, Direction]]
+) -> optuna.Study:
+    """A multi-objective display study: the complete trials with every value, numbered as in the store."""
+    numbered = sorted((h for h in history if h.record.number is not None), key=lambda h: h.record.number or 0)
+    n = len(objectives)
+
+    def values_of(h: HistoryTrial) -> list[float] | None:
+        vals = h.record.values
+        if h.record.state is not TrialState.COMPLETE or len(vals) != n:
+            return None
+        if not all(v is not None and math.isfinite(v) for v in vals):
+            return None
+        return [float(v) for v in vals if v is not None]
+
+    shown = [h for h in numbered if values_of(h) is not None]
+    dists = _distributions(spec, shown)
+    with quiet_optuna():
+        study = optuna.create_study(
+            directions=[d.value for _, d in objectives], sampler=optuna.samplers.RandomSampler(seed=0)
+        )
+    for h in shown:
+        rec = h.record
+        params = {k: _display_value(d, rec.params[k]) for k, d in dists.items() if k in rec.params}
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=OptunaState.COMPLETE,
+                values=values_of(h),
+                params=params,
+                distributions={k: dists[k] for k in params},
+                user_attrs={"hypersweep_number": rec.number},
+            )
+        )
+    return study
+
+
+def _reference_point(study: optuna.Study) -> list[float]:
+    """A point worse than every trial in each objective (10% of the range beyond the worst value)."""
+    trials = study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,))
+    ref = []
+    for i, d in enumerate(study.directions):
+        vals = [t.values[i] for t in trials]
+        span = (max(vals) - min(vals)) or max(abs(max(vals)), 1.0)
+        if d == optuna.study.StudyDirection.MINIMIZE:
+            ref.append(max(vals) + 0.1 * span)
+        else:
+            ref.append(min(vals) - 0.1 * span)
+    return ref
+
+
+def _pareto_figures(
+    spec: Any,
+    history: Sequence[HistoryTrial],
+    objectives: Sequence[tuple[str, Direction]],
+    add: Callable[[str, Callable[[], Any]], None],
+    notes: dict[str, str],
+) -> None:
+    from optuna import visualization as vis
+
+    study = _build_mo_study(spec, history, objectives)
+    names = [m for m, _ in objectives]
+    if not study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,)):
+        notes["pareto_front"] = "no complete trial has every objective value yet"
+        return
+    if len(objectives) <= 3:
+        add("pareto_front", lambda: vis.plot_pareto_front(study, target_names=names))
+    else:
+        notes["pareto_front"] = f"Optuna draws the front of 2 or 3 objectives, and the study has {len(names)}"
+    ref = _reference_point(study)
+    add("hypervolume_history", lambda: vis.plot_hypervolume_history(study, reference_point=ref))
+
+
 def _varies(study: optuna.Study) -> bool:
     complete = study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,))
     names = {n for t in complete for n in t.params}
@@ -152,12 +239,17 @@ def study_figures(
     direction: Direction | None,
     *,
     notes: dict[str, str] | None = None,
+    objectives: Sequence[tuple[str, Direction]] = (),
 ) -> dict[str, Any]:
     """Optuna's plotly figures for the study's trials, keyed as in :data:`FIGURE_TITLES` (in that order).
 
     ``history`` holds the study's trials with their per-step reports (those of the ``objective`` metric
     become intermediate values). A figure that cannot be drawn is left out, and when ``notes`` is given
     it receives the reason under the figure's key. Plotly must be installed.
+
+    With several ``objectives`` ((metric, direction) in order; ``objective`` is the first) the figures
+    add Optuna's Pareto front and hypervolume history (its reference point: 10% of each objective's range
+    beyond its worst value); the others show the first objective.
     """
     from optuna import visualization as vis
 
@@ -184,6 +276,8 @@ def study_figures(
                 notes[key] = f"Optuna could not draw it: {e}"
 
     add("optimization_history", lambda: vis.plot_optimization_history(study, target_name=objective))
+    if len(objectives) > 1:
+        _pareto_figures(spec, history, objectives, add, notes)
     if any(t.intermediate_values for t in study.get_trials(deepcopy=False)):
         add("intermediate_values", lambda: vis.plot_intermediate_values(study))
     else:
@@ -206,4 +300,4 @@ def study_figures(
     else:
         notes["parallel_coordinate"] = notes["slice"] = "the study has no searched parameters"
         notes["contour"] = notes["slice"]
-    return {k: figures[k] for k in FIGURE_TITLES if k in figures}
+    return {k: figures[k] for k in figure_titles(len(objectives) > 1) if k in figures}

@@ -46,6 +46,7 @@ def start_study(
             strategy=spec.strategy.name,
             objective_metric=spec.objective.metric if spec.objective else None,
             direction=spec.objective.direction if spec.objective else None,
+            directions=tuple(o.direction for o in spec.objectives),
             budget_trials=budget,
             seed=spec.seed if spec.seed is not None else seed,
             workdir=spec.workdir,

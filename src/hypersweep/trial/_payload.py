@@ -60,7 +60,10 @@ class TrialPayload(TrialSpec):
                 result.environment = env
                 _env_sent.add(self.environment_token)
         if result.state == "complete":
-            _check_objective(self.objective, result)
+            for metric in self.objectives or (self.objective,):
+                _check_objective(metric, result)
+                if result.state != "complete":
+                    break
         return result
 
 

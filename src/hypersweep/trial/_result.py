@@ -65,6 +65,7 @@ class TrialSpec:
     seed: int
     workdir: str
     objective: str | None
+    objectives: tuple[str, ...] = ()  # every objective of a study with several (the first is `objective`)
     function: str | None = None
     command: tuple[str, ...] | None = None
     program: str | None = None

@@ -209,3 +209,15 @@ def trial_env_reader(params: dict) -> dict:
         "loss": float(os.environ["HS_TRIAL_TOKEN"]) + params["x"],
         "threads": float(os.environ["OMP_NUM_THREADS"]),
     }
+
+
+def two_goals(params: dict) -> dict:
+    """Two objectives at odds: `acc` grows with x, `size` too (a bigger model is better and costs more)."""
+    time.sleep(params.get("sleep", 0.0))
+    x, y = float(params["x"]), float(params.get("y", 0.0))
+    out = {"acc": x - 0.2 * y, "size": x * x + y, "x_seen": x}
+    if params.get("drop") == "size":
+        del out["size"]
+    elif params.get("drop") == "nan":
+        out["size"] = math.nan
+    return out

@@ -99,8 +99,20 @@
       var root = document.getElementById("plots");
       if (!root) { return; }
       root.textContent = "";
+      var pareto = { pareto_front: "chart-pareto", hypervolume_history: "chart-hypervolume" };
+      if ("pareto_front" in p.titles) {
+        var why = [];
+        Object.keys(pareto).forEach(function (key) {
+          var fig = p.figures[key], div = document.getElementById(pareto[key]);
+          if (!div) { return; }
+          if (!fig) { why.push(p.titles[key] + " not shown: " + (p.notes[key] || "nothing to draw")); return; }
+          div.hidden = false;
+          window.Plotly.newPlot(div, fig.data, Object.assign({}, fig.layout, { title: { text: p.titles[key] }, height: 420 }), config);
+        });
+        note("pareto-note", why.join("; "));
+      }
       Object.keys(p.titles).forEach(function (key) {
-        if (key === "optimization_history" || key === "intermediate_values") { return; }
+        if (key === "optimization_history" || key === "intermediate_values" || key in pareto) { return; }
         var h = document.createElement("h3"); h.textContent = p.titles[key]; root.appendChild(h);
         var fig = p.figures[key];
         if (!fig) {
