@@ -86,3 +86,29 @@ def test_a_complete_trial_missing_a_value_counts_as_failed_for_the_sampler(store
     strategy = make_strategy(parse_spec(spec, check_files=False), 0)
     strategy.load_history([HistoryTrial(t) for t in trials])
     assert isinstance(strategy, SamplingStrategy) and strategy.mirror.study.trials == []
+
+
+def test_patience_with_several_objectives_counts_trials_that_leave_the_front_unchanged(store):
+    """(acc up, size down): (1, 5) and (2, 6) are both on the front; (1, 6), (0, 9) and a repeat of (2, 6)
+    change nothing; patience 3 ends the run there, before (3, 1), which would have."""
+    text = textwrap.dedent("""
+        name: mo-patience
+        objectives: [{metric: acc, goal: maximize}, {metric: size, goal: minimize}]
+        strategy: grid
+        budget: {parallel: 1, patience: 3}
+        trial: {function: "m:f"}
+        parameters:
+          i: {type: categorical, values: [0, 1, 2, 3, 4, 5]}
+    """)
+    points = [(1, 5), (2, 6), (1, 6), (0, 9), (2, 6), (3, 1)]
+
+    def handler(t):
+        acc, size = points[t.params["i"]]
+        return Complete({"acc": acc, "size": size})
+
+    from hypersweep.engine import StopReason
+
+    summary = run_study(store, text, handler)
+    assert summary.reason is StopReason.PATIENCE
+    trials = store.get_trials(store.get_study("mo-patience").study_id)
+    assert sorted(t.params["i"] for t in trials if t.state is TrialState.COMPLETE) == [0, 1, 2, 3, 4]

@@ -28,6 +28,7 @@ from hypersweep.engine._writer import STORE_RETRY_S, Writer
 from hypersweep.errors import FailureBudgetExceeded
 from hypersweep.executors import Event, Executor, ResourceRequest, TaskCrashed, TaskDone, TaskStarted
 from hypersweep.records import (
+    Direction,
     MetricPoint,
     StudyRecord,
     StudyStatus,
@@ -141,6 +142,9 @@ class Engine:
         self._objective = spec.objective.metric if spec.objective is not None else None
         self._direction = spec.objective.direction if spec.objective is not None else None
         self._objectives = tuple(o.metric for o in getattr(spec, "objectives", ()) or ())
+        # several objectives: the non-dominated front so far, each point signed so that lower is better
+        self._signs = tuple(-1.0 if o.direction is Direction.MAXIMIZE else 1.0 for o in spec.objectives)
+        self._front: list[tuple[float, ...]] = []
         r = spec.resources
         request = ResourceRequest(
             cpus=float(r.cpus), gpus=float(r.gpus), accelerator_type=r.accelerator_type, custom=dict(r.custom)
@@ -189,7 +193,7 @@ class Engine:
         for t in trials:  # in number order: the patience count of a resumed study goes on from there
             if t.state is TrialState.COMPLETE:
                 prog.complete += 1
-                self._count_patience(self._track_best(prog, t.objective, t.params, t.number))
+                self._count_patience(self._improves(prog, t.values, t.objective, t.params, t.number))
             elif t.state is TrialState.PRUNED:
                 prog.pruned += 1
                 self._count_patience(False)
@@ -210,6 +214,27 @@ class Engine:
             prog.best_value, prog.best_params, prog.best_number = value, dict(params), number
             return True
         return False
+
+    def _improves(
+        self,
+        prog: Progress,
+        values: Sequence[float | None],
+        objective: float | None,
+        params: Mapping[str, Any],
+        number: int | None,
+    ) -> bool:
+        """Take a complete trial; True when it improves the study: a better best, or with several
+        objectives a point that changes the Pareto front (not dominated by it, not already on it)."""
+        better = self._track_best(prog, objective, params, number)
+        if len(self._signs) <= 1:
+            return better
+        if len(values) != len(self._signs) or any(v is None or not math.isfinite(v) for v in values):
+            return False
+        point = tuple(s * float(v) for s, v in zip(self._signs, values, strict=True))  # type: ignore[arg-type]
+        if any(_dominates_or_equals(q, point) for q in self._front):
+            return False
+        self._front = [q for q in self._front if not _dominates_or_equals(point, q)] + [point]
+        return True
 
     def _count_patience(self, improved: bool) -> None:
         self._since_best = 0 if improved else self._since_best + 1
@@ -345,7 +370,9 @@ class Engine:
         if out.state is TrialState.COMPLETE:
             prog.complete += 1
             self._result("")
-            self._count_patience(self._track_best(prog, out.objective, fl.record.params, fl.record.number))
+            self._count_patience(
+                self._improves(prog, out.values, out.objective, fl.record.params, fl.record.number)
+            )
         elif out.state is TrialState.PRUNED:
             prog.pruned += 1
             self._result("")
@@ -508,3 +535,8 @@ def outcome_from_result(
         log_tail=r.log_tail,
         artifacts=accepted_records(r.artifact_records, r.artifact_scope),  # only the trial's own blobs
     )
+
+
+def _dominates_or_equals(a: Sequence[float], b: Sequence[float]) -> bool:
+    """``a`` is at least as good as ``b`` in every objective (lower is better)."""
+    return all(x <= y for x, y in zip(a, b, strict=True))
