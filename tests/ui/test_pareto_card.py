@@ -42,7 +42,11 @@ def client(tmp_path_factory):
 def test_the_study_page_keeps_a_pareto_card(client):
     r = client.get("/studies/ui-mo")
     assert r.status_code == 200 and 'id="chart-pareto"' in r.text and 'id="chart-hypervolume"' in r.text
-    assert "Pareto rank" in r.text and 'data-field="pareto_rank"' in r.text and 'data-field="pareto_size"' in r.text
+    assert (
+        "Pareto rank" in r.text
+        and 'data-field="pareto_rank"' in r.text
+        and 'data-field="pareto_size"' in r.text
+    )
 
 
 def test_plots_carry_the_front_and_the_hypervolume_history(client):

@@ -43,9 +43,9 @@ def test_the_strategy_is_told_every_value_and_the_store_keeps_them(store, monkey
     told = []
     original = SamplingStrategy.tell_values
 
-    def spy(self, suggestion, state, values):
+    def spy(self, suggestion, state, values, constraints=None):
         told.append((state, tuple(values)))
-        original(self, suggestion, state, values)
+        original(self, suggestion, state, values, constraints)
 
     monkeypatch.setattr(SamplingStrategy, "tell_values", spy)
     summary = run_study(store, SPEC.format(strategy=strategy), FakeExecutor(scored, workers=2))

@@ -226,7 +226,7 @@ def test_json_schema_shape():
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert set(schema["properties"]) == {
         "name", "description", "objective", "objectives", "strategy", "seed", "budget", "trial", "resources",
-        "early_stopping", "parameters", "enqueue", "monitoring", "artifacts",
+        "early_stopping", "parameters", "enqueue", "monitoring", "artifacts", "constraints",
     }  # fmt: skip
     jsonschema = pytest.importorskip("jsonschema")
     from hypersweep.spec._yaml import load_yaml

@@ -37,7 +37,7 @@ from hypersweep.records import (
     TrialState,
     clean_float,
 )
-from hypersweep.spec import trial_config
+from hypersweep.spec import Constraint, feasible, trial_config, violations
 from hypersweep.store import LeaseHolder, TrialWriter
 from hypersweep.strategies import HistoryTrial, Strategy
 from hypersweep.trial import TrialPayload, TrialRunResult
@@ -145,6 +145,7 @@ class Engine:
         # several objectives: the non-dominated front so far, each point signed so that lower is better
         self._signs = tuple(-1.0 if o.direction is Direction.MAXIMIZE else 1.0 for o in spec.objectives)
         self._front: list[tuple[float, ...]] = []
+        self._constraints = tuple(getattr(spec, "constraints", ()) or ())
         r = spec.resources
         request = ResourceRequest(
             cpus=float(r.cpus), gpus=float(r.gpus), accelerator_type=r.accelerator_type, custom=dict(r.custom)
@@ -193,7 +194,9 @@ class Engine:
         for t in trials:  # in number order: the patience count of a resumed study goes on from there
             if t.state is TrialState.COMPLETE:
                 prog.complete += 1
-                self._count_patience(self._improves(prog, t.values, t.objective, t.params, t.number))
+                self._count_patience(
+                    self._improves(prog, t.values, t.objective, t.params, t.number, t.feasible)
+                )
             elif t.state is TrialState.PRUNED:
                 prog.pruned += 1
                 self._count_patience(False)
@@ -222,9 +225,13 @@ class Engine:
         objective: float | None,
         params: Mapping[str, Any],
         number: int | None,
+        is_feasible: bool | None = None,
     ) -> bool:
         """Take a complete trial; True when it improves the study: a better best, or with several
-        objectives a point that changes the Pareto front (not dominated by it, not already on it)."""
+        objectives a point that changes the Pareto front (not dominated by it, not already on it). An
+        infeasible trial (it breaks a constraint) is never the best (nor ends a run on target)."""
+        if is_feasible is False:
+            return False
         better = self._track_best(prog, objective, params, number)
         if len(self._signs) <= 1:
             return better
@@ -365,13 +372,20 @@ class Engine:
                 error=None if res.cancelled else res.reason,
                 finished_at=datetime.now(UTC),
             )
-        self.strategy.tell_values(fl.suggestion, out.state, out.values or (out.objective,))
+        amounts = (
+            violations(self._constraints, out.metrics)
+            if self._constraints and out.state.is_finished
+            else None
+        )
+        self.strategy.tell_values(fl.suggestion, out.state, out.values or (out.objective,), amounts)
         self.writer.add_outcome(out)
         if out.state is TrialState.COMPLETE:
             prog.complete += 1
             self._result("")
             self._count_patience(
-                self._improves(prog, out.values, out.objective, fl.record.params, fl.record.number)
+                self._improves(
+                    prog, out.values, out.objective, fl.record.params, fl.record.number, out.feasible
+                )
             )
         elif out.state is TrialState.PRUNED:
             prog.pruned += 1
@@ -391,7 +405,12 @@ class Engine:
 
     def _outcome(self, fl: InFlight, r: TrialRunResult) -> TrialOutcome:
         return outcome_from_result(
-            fl.record.trial_id, r, self.environments, self._objective, objective_metrics=self._objectives
+            fl.record.trial_id,
+            r,
+            self.environments,
+            self._objective,
+            objective_metrics=self._objectives,
+            constraints=self._constraints,
         )
 
     def _cancel_all(self, prog: Progress) -> None:
@@ -504,10 +523,12 @@ def outcome_from_result(
     objective_metric: str | None,
     *,
     objective_metrics: Sequence[str] = (),
+    constraints: Sequence[Constraint] = (),
 ) -> TrialOutcome:
     """A worker's result as the outcome the store records; ``envs`` holds the run's environments by hash
     (the full record travels only with a worker process's first result of the run). ``objective_metrics``
-    names every objective of a study with several (``values`` follow their order)."""
+    names every objective of a study with several (``values`` follow their order); with
+    ``constraints``, a complete or pruned trial records whether its final metrics meet them all."""
     state = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED}.get(r.state, TrialState.FAILED)
     env = r.environment
     if env is not None:
@@ -534,6 +555,7 @@ def outcome_from_result(
         error=r.error,
         log_tail=r.log_tail,
         artifacts=accepted_records(r.artifact_records, r.artifact_scope),  # only the trial's own blobs
+        feasible=feasible(constraints, r.metrics) if state.is_finished else None,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from hypersweep.errors import SweepNotFoundError, UsageError
 from hypersweep.query._pareto import trial_ranks
 from hypersweep.records import Direction, StudyRecord, TrialRecord, TrialState
-from hypersweep.spec import flatten, objective_names
+from hypersweep.spec import Constraint, constraints_of, flatten, objective_names
 from hypersweep.store import StoreReader
 
 __all__ = ["leaderboard_rows", "objectives_of", "pareto_size", "study_rows", "trial_row"]
@@ -121,6 +121,7 @@ def leaderboard_rows(
     first = studies[0]
     direction = {"asc": Direction.MINIMIZE, "desc": Direction.MAXIMIZE}.get(order or "")
     by_id = {s.study_id: s for s in studies}
+    constrained = {s.study_id: constraints_of(s.spec_text) for s in studies}
     ranked = several or pareto
     rows = st.top_trials(
         [s.study_id for s in studies],
@@ -130,9 +131,10 @@ def leaderboard_rows(
         states=states,
         where=expr,
         sort=sort,
+        feasible_first=sort is None and any(constrained.values()),
     )
     if not ranked:
-        return [trial_row(by_id[t.study_id], t) for t in rows]
+        return [_marked(trial_row(by_id[t.study_id], t), t, constrained[t.study_id]) for t in rows]
     if pareto and first.objective_metric is None:
         raise UsageError(f"study {first.name!r} has no objective, so it has no Pareto front")
     # the front is the studies' own: with a filter, rank over all their complete trials, then keep the
@@ -164,8 +166,20 @@ def leaderboard_rows(
     for t in rows:
         row = trial_row(by_id[t.study_id], t)
         row["pareto_rank"] = ranks.get(t.trial_id)
-        out.append(row)
+        out.append(_marked(row, t, constrained[t.study_id]))
     return out
+
+
+def _marked(row: dict[str, Any], t: TrialRecord, constraints: Sequence[Constraint]) -> dict[str, Any]:
+    """A constrained study's row says whether the trial is feasible and, if not, why (derived now, from
+    its final metrics and the recorded constraints: a missing metric is one reason)."""
+    if constraints:
+        reasons = [r for r in (c.reason(t.metrics) for c in constraints) if r is not None]
+        row["feasible"] = (
+            t.feasible if t.feasible is not None else (not reasons if t.state.is_finished else None)
+        )
+        row["infeasible_because"] = reasons
+    return row
 
 
 def pareto_size(st: StoreReader, s: StudyRecord) -> int:

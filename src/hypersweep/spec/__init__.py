@@ -8,6 +8,13 @@ with every violation (YAML path, line, column, a fix). ``grid_points``/``grid_si
 
 from hypersweep.spec._check import MAX_SEED, MAX_TRIALS
 from hypersweep.spec._command import MACROS, args_json, build_argv, trial_config
+from hypersweep.spec._constraints import (
+    MISSING_VIOLATION,
+    Constraint,
+    constraints_of,
+    feasible,
+    violations,
+)
 from hypersweep.spec._grid import MAX_GRID_POINTS, grid_points, grid_size
 from hypersweep.spec._load import load_spec, objective_names, parse_spec
 from hypersweep.spec._model import (
@@ -31,7 +38,9 @@ __all__ = [
     "MAX_NODES",
     "MAX_SEED",
     "MAX_TRIALS",
+    "MISSING_VIOLATION",
     "Budget",
+    "Constraint",
     "EarlyStopping",
     "Objective",
     "Param",
@@ -44,6 +53,8 @@ __all__ = [
     "args_json",
     "auto_strategy",
     "build_argv",
+    "constraints_of",
+    "feasible",
     "flatten",
     "gp_available",
     "grid_points",
@@ -56,4 +67,5 @@ __all__ = [
     "objective_names",
     "parse_spec",
     "trial_config",
+    "violations",
 ]

@@ -19,7 +19,7 @@ from hypersweep.spec._grid import MAX_GRID_POINTS, grid_size, not_griddable_reas
 from hypersweep.spec._model import SweepSpec
 from hypersweep.spec._native import NATIVE_TOP_KEYS, freeze, parse_native
 from hypersweep.spec._space import Param, flatten, is_active
-from hypersweep.spec._strategy import resolve_strategy
+from hypersweep.spec._strategy import CONSTRAINT_AWARE, resolve_strategy
 from hypersweep.spec._wandb import (
     WANDB_TOP_KEYS,
     is_study_name,
@@ -241,6 +241,11 @@ def _finish(
             what = "run_cap" if parts["format"] == "wandb" else "budget.trials"
             r.warn(("budget",) if parts["format"] == "native" else ("run_cap",),
                    f"no {what}: `run` goes on until budget.timeout, `hypersweep stop` or Ctrl-C")  # fmt: skip
+    constraints = parts.get("constraints") or ()
+    if constraints and strategy.name not in CONSTRAINT_AWARE:
+        where_c = ("constraints",) if parts["format"] == "native" else ("hypersweep", "constraints")
+        r.warn(where_c, f"strategy {strategy.name} draws without regard to the constraints: they mark trials "
+               "feasible or not and rank them; tpe, gp and nsga2 search towards feasibility")  # fmt: skip
     if budget.patience is not None and parts["objective"] is None:
         where = (
             ("budget", "patience") if parts["format"] == "native" else ("hypersweep", "budget", "patience")
@@ -268,6 +273,7 @@ def _finish(
         early_stopping=parts["early_stopping"],
         objective=parts["objective"],
         objectives=tuple(objectives),
+        constraints=tuple(parts.get("constraints") or ()),
         description=parts["description"],
         file=file,
         seed=parts["seed"],

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from hypersweep.errors import SpecViolation
 from hypersweep.records import Direction
+from hypersweep.spec._constraints import Constraint
 from hypersweep.spec._space import Param
 
 __all__ = [
@@ -128,6 +129,7 @@ class SweepSpec:
     grid_size: int | None = None  # the grid's size when every parameter is griddable
     # every objective, in order (``objectives:``, or W&B's ``metrics:``); ``objective`` is the first
     objectives: tuple[Objective, ...] = ()
+    constraints: tuple[Constraint, ...] = ()  # on final metrics; feasible trials rank first
 
     def __post_init__(self) -> None:
         if not self.objectives and self.objective is not None:
@@ -168,6 +170,7 @@ class SweepSpec:
                 if self.several_objectives
                 else {}
             ),
+            **({"constraints": [c.text for c in self.constraints]} if self.constraints else {}),
             "strategy": {"name": self.strategy.key(), "options": dict(sorted(options.items()))},
             "seed": self.seed,
             "trial": {
@@ -202,6 +205,7 @@ class SweepSpec:
                 "target": self.objective.target,
             },
             "objectives": [{"metric": o.metric, "direction": o.direction.value} for o in self.objectives],
+            "constraints": [c.text for c in self.constraints],
             "seed": self.seed,
             "budget": {
                 "trials": self.budget.trials,

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from hypersweep.spec._check import Report, did_you_mean, is_int, is_number, param_value_problem
+from hypersweep.spec._constraints import parse_constraints
 from hypersweep.spec._sections import (
     parse_artifacts,
     parse_budget,
@@ -42,6 +43,7 @@ NATIVE_TOP_KEYS = (
     "enqueue",
     "monitoring",
     "artifacts",
+    "constraints",
 )
 _TOP_HINTS = {
     "metric": "objective",
@@ -337,6 +339,7 @@ def parse_native(r: Report, data: dict[str, Any]) -> dict[str, Any]:
         "trial": trial,
         "resources": parse_resources(r, data.get("resources"), ("resources",)),
         "early_stopping": early_stopping,
+        "constraints": parse_constraints(r, data.get("constraints"), ("constraints",)),
         "parameters": params,
         "enqueue_raw": (data.get("enqueue"), ("enqueue",)),
         "monitoring": parse_monitoring(r, data.get("monitoring"), ("monitoring",)),

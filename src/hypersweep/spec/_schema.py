@@ -263,5 +263,13 @@ def json_schema() -> dict[str, Any]:
                 ]
             },
             "artifacts": {"type": "object", "properties": {"root": {"type": "string"}}},
+            "constraints": {
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "pattern": r"^\s*metrics\.[A-Za-z_][\w./-]*\s*(<=|>=|<|>)\s*\S+\s*$",
+                },
+                "description": "comparisons on final metrics (`metrics.NAME OP NUMBER`); feasible trials rank first",
+            },
         },
     }

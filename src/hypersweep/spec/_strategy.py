@@ -85,6 +85,10 @@ SINGLE_OBJECTIVE_ONLY = ("cmaes",)
 AUTO_NSGA2_MIN_TRIALS = 1000  # auto, several objectives: NSGA-II from this budget on (or none), else TPE
 
 
+# strategies whose samplers search towards feasibility when told constraint violations
+CONSTRAINT_AWARE = frozenset({"tpe", "gp", "nsga2"})
+
+
 def add_strategy_name(name: str, options: tuple[str, ...] = ()) -> None:
     """Accept ``strategy: name`` in sweep files, with boolean ``options`` (a plug-in strategy's catalog
     entry; it is made by the strategy registered under that name in ``hypersweep.strategies``)."""

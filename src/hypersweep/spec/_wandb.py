@@ -19,6 +19,7 @@ from typing import Any
 from hypersweep.records import Direction
 from hypersweep.spec._check import MAX_TRIALS, Report, did_you_mean, is_int, is_number, param_value_problem
 from hypersweep.spec._command import escape_braces
+from hypersweep.spec._constraints import parse_constraints
 from hypersweep.spec._model import EarlyStopping, Objective, StrategyConfig
 from hypersweep.spec._quantile import QuantilePPF, has_multiple_inside
 from hypersweep.spec._sections import (
@@ -79,6 +80,7 @@ HYPERSWEEP_BLOCK_KEYS = (
     "artifacts",
     "enqueue",
     "strategy",
+    "constraints",
 )
 _NO_EFFECT = ("project", "entity", "controller", "job", "image_uri", "apiVersion", "kind")
 
@@ -537,6 +539,7 @@ def parse_wandb(r: Report, data: dict[str, Any], block_from_file: bool) -> dict[
         "trial": trial,
         "resources": parse_resources(r, block.get("resources"), (*hb, "resources")),
         "early_stopping": early,
+        "constraints": parse_constraints(r, block.get("constraints"), (*hb, "constraints")),
         "parameters": params,
         "enqueue_raw": (block.get("enqueue"), (*hb, "enqueue")),
         "monitoring": parse_monitoring(r, block.get("monitoring"), (*hb, "monitoring")),

@@ -94,6 +94,7 @@ class StoreReader(Protocol):
         states: Sequence[TrialState] | None = (TrialState.COMPLETE,),
         where: Expr | None = None,
         sort: str | None = None,
+        feasible_first: bool = False,
     ) -> list[TrialRecord]: ...
 
 
@@ -297,8 +298,10 @@ class Store(abc.ABC):
         states: Sequence[TrialState] | None = (TrialState.COMPLETE,),
         where: Expr | None = None,
         sort: str | None = None,
+        feasible_first: bool = False,
     ) -> list[TrialRecord]:
         """The best sweep trials of the given studies, best first, with their final metrics.
+        ``feasible_first``: trials not marked infeasible come first (a constrained study's order).
 
         ``where`` is a parsed ``--where`` filter (``hypersweep.store.parse_filter``), compiled to bound
         SQL; ``sort`` another sort key (``metrics.X``, ``params.X``, ``duration_s``, ``number``...),

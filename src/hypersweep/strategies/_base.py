@@ -75,9 +75,17 @@ class Strategy(abc.ABC):
     def tell(self, suggestion: Suggestion, state: TrialState, value: float | None) -> None:
         """Close a suggestion with its outcome (complete, pruned, failed or interrupted)."""
 
-    def tell_values(self, suggestion: Suggestion, state: TrialState, values: Sequence[float | None]) -> None:
+    def tell_values(
+        self,
+        suggestion: Suggestion,
+        state: TrialState,
+        values: Sequence[float | None],
+        constraints: Sequence[float] | None = None,
+    ) -> None:
         """Close a suggestion with every objective value, in the spec's order (the engine calls this; a
-        strategy for several objectives overrides it, a single-objective one gets the first value)."""
+        strategy for several objectives overrides it, a single-objective one gets the first value).
+        ``constraints``: the violation of each of the spec's constraints (<= 0: holds), for a complete
+        or pruned trial of a constrained study; a strategy that searches towards feasibility uses them."""
         self.tell(suggestion, state, values[0] if values else None)
 
     def adopt(self, params: Mapping[str, Any]) -> Suggestion:

@@ -30,10 +30,17 @@ from optuna.distributions import (
 from optuna.trial import TrialState as OptunaState
 
 from hypersweep.records import Direction, TrialState
-from hypersweep.spec import Param, is_active
+from hypersweep.spec import Constraint, Param, is_active, violations
 from hypersweep.strategies._base import HistoryTrial, Strategy, Suggestion
 
 __all__ = ["OptunaMirror", "RandomStrategy", "SamplingStrategy", "TPEStrategy", "make_pruner", "quiet_optuna"]
+
+# Constraint violations reach Optuna's samplers as each trial's constraints (``Trial.set_constraint``,
+# one per spec constraint, named by its text; <= 0: holds): TPE, GP and NSGA-II read them from the
+# trials to search towards feasibility. A rebuilt (resumed) trial carries them as the system attrs
+# ``set_constraint`` writes.
+CONSTRAINT_ATTR = "constraints:{}"  # optuna.study._constrained_optimization's per-constraint key
+
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -127,8 +134,10 @@ class OptunaMirror:
         pruner: optuna.pruners.BasePruner,
         prune_resource_is_reports: bool = False,
         directions: Sequence[Direction] = (),
+        constraints: Sequence[Constraint] = (),
     ) -> None:
         self.params = tuple(params)
+        self._constraint_names = tuple(c.text for c in constraints)
         self._dists = {p.name: _distribution(p) for p in self.params}
         self._has_objective = direction is not None or bool(directions)
         # several objectives: a multi-objective Optuna study told every value (pruning is refused by the spec)
@@ -208,9 +217,11 @@ class OptunaMirror:
         trials: Sequence[HistoryTrial],
         objective_metric: str | None,
         system_attrs: Callable[[int], dict[str, Any]] | None = None,
+        constraints: Sequence[Constraint] = (),
     ) -> int:
         """Add the finished trials to the in-memory study; ``system_attrs(i)`` gives the sampler's
-        bookkeeping of the i-th complete trial added (NSGA-II's generation), rebuilt, never stored."""
+        bookkeeping of the i-th complete trial added (NSGA-II's generation), rebuilt, never stored;
+        ``constraints`` rebuild each trial's violations from its final metrics."""
         added = 0
         completed = 0
         for h in trials:
@@ -233,6 +244,15 @@ class OptunaMirror:
                 if system_attrs is not None:
                     attrs = system_attrs(completed)
                 completed += 1
+            if constraints:  # what set_constraint stored when the trial was told, from its final metrics
+                amounts = violations(constraints, rec.metrics)
+                attrs = {
+                    **attrs,
+                    **{
+                        CONSTRAINT_ATTR.format(c.text): float(v)
+                        for c, v in zip(constraints, amounts, strict=True)
+                    },
+                }
             frozen = optuna.trial.create_trial(
                 state=OptunaState.COMPLETE if rec.state is TrialState.COMPLETE else OptunaState.PRUNED,
                 values=values if rec.state is TrialState.COMPLETE else None,
@@ -272,10 +292,18 @@ class OptunaMirror:
         return out
 
     def tell(
-        self, trial: optuna.Trial, state: TrialState, value: float | Sequence[float | None] | None
+        self,
+        trial: optuna.Trial,
+        state: TrialState,
+        value: float | Sequence[float | None] | None,
+        constraints: Sequence[float] | None = None,
     ) -> None:
-        """``value``: the objective, or the objective values in order for a study with several."""
+        """``value``: the objective, or the objective values in order for a study with several;
+        ``constraints``: their violations, read by a sampler's ``constraints_func`` when it is told."""
         self._report_counts.pop(trial.number, None)
+        if constraints is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
+            for name, v in zip(self._constraint_names, constraints, strict=True):
+                trial.set_constraint(name, float(v))
         if state is TrialState.COMPLETE:
             values = self._values(value if isinstance(value, Sequence) else (value,))
             if values is not None:
@@ -328,10 +356,12 @@ class SamplingStrategy(Strategy):
             make_pruner(es),
             prune_resource_is_reports=(getattr(es, "options", {}) or {}).get("resource") == "reports",
             directions=self._directions,
+            constraints=self._spec.constraints,
         )
         attrs = self._history_attrs()
-        mirror.add_history(self._warm, self._objective, attrs)
-        mirror.add_history(self._history, self._objective, attrs)
+        cons = self._spec.constraints
+        mirror.add_history(self._warm, self._objective, attrs, cons)
+        mirror.add_history(self._history, self._objective, attrs, cons)
         self._after_history(mirror)
         return mirror
 
@@ -369,9 +399,15 @@ class SamplingStrategy(Strategy):
         if suggestion.token is not None:
             self.mirror.tell(suggestion.token, state, value)
 
-    def tell_values(self, suggestion: Suggestion, state: TrialState, values: Sequence[float | None]) -> None:
+    def tell_values(
+        self,
+        suggestion: Suggestion,
+        state: TrialState,
+        values: Sequence[float | None],
+        constraints: Sequence[float] | None = None,
+    ) -> None:
         if suggestion.token is not None:
-            self.mirror.tell(suggestion.token, state, tuple(values))
+            self.mirror.tell(suggestion.token, state, tuple(values), constraints)
 
     def report(self, suggestion: Suggestion, step: int, value: float) -> bool:
         if suggestion.token is None:

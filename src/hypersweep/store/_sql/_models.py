@@ -161,7 +161,7 @@ class Trial(Base):
     __table_args__ = (
         UniqueConstraint("study_id", "number", name="uq_trials_study_number"),
         # covering: counts, best and top-k by objective; the history in number order and compute totals
-        Index("ix_trials_study_kind_state_objective", "study_id", "kind", "state", "objective"),
+        Index("ix_trials_study_kind_state_objective", "study_id", "kind", "state", "objective", "feasible"),
         Index(
             "ix_trials_study_kind_number",
             "study_id",

@@ -89,6 +89,7 @@ class TrialQuery:
     sort_expr: Any = None  # any sort expression (``--sort params.lr``, ``--sort duration_s``)
     descending: bool = False
     limit: int | None = None
+    feasible_first: bool = False  # a constrained study: trials that meet every constraint rank first
 
     def _conditions(self) -> list[ColumnElement[bool]]:
         ids = list(self.study_ids)
@@ -120,6 +121,17 @@ class TrialQuery:
     def ordered_ids(self, conn: Connection) -> list[int]:
         if not self.study_ids or self.limit == 0:
             return []
+        if self.feasible_first:  # two index ranges: the feasible (or unmarked) trials, then the others
+            plain = replace(self, feasible_first=False)
+            first = replace(plain, where=[*self.where, Trial.feasible.is_not(False)]).ordered_ids(conn)
+            if self.limit is not None and len(first) >= self.limit:
+                return first
+            rest = replace(
+                plain,
+                where=[*self.where, Trial.feasible.is_(False)],
+                limit=None if self.limit is None else self.limit - len(first),
+            )
+            return first + rest.ordered_ids(conn)
         if len(self.study_ids) > 1 and self.limit is not None:
             return self._merged_ids(conn)
         return [row[0] for row in self._ordered_rows(conn, list(self.study_ids))]

@@ -57,7 +57,7 @@ def state_counts(conn: Connection, study_ids: Sequence[int]) -> dict[int, dict[T
 
 
 def best_objectives(conn: Connection, study_ids: Sequence[int]) -> dict[int, float | None]:
-    """The best objective of each study's complete sweep trials in the study's direction (objectives are
+    """The best objective of each study's complete (and not infeasible) sweep trials in the study's direction (objectives are
     finite or NULL in the store, so MIN/MAX is the leaderboard's first value); None without one."""
     best: dict[int, float | None] = dict.fromkeys(study_ids)
     for chunk in _chunks(list(best)):
@@ -66,6 +66,7 @@ def best_objectives(conn: Connection, study_ids: Sequence[int]) -> dict[int, flo
             .join(Study, Study.id == Trial.study_id)
             .where(Trial.study_id.in_(chunk), Trial.kind == TrialKind.SWEEP.value)
             .where(Trial.state == TrialState.COMPLETE.value, Study.objective_metric.is_not(None))
+            .where(Trial.feasible.is_not(False))  # a constrained study's best meets its constraints
             .group_by(Trial.study_id, Study.direction)
         )
         for sid, direction, low, high in conn.execute(stmt):

@@ -733,6 +733,7 @@ class SQLStore(_reads.SummaryReads, TrialStarts, Store):
         states: Sequence[TrialState] | None = (TrialState.COMPLETE,),
         where: Expr | None = None,
         sort: str | None = None,
+        feasible_first: bool = False,
     ) -> list[TrialRecord]:
         from hypersweep.store._sql._where import compile_filter, sort_key
 
@@ -757,6 +758,7 @@ class SQLStore(_reads.SummaryReads, TrialStarts, Store):
                 sort_expr=None if by_objective or sort is None else sort_key(sort),
                 descending=resolve_direction(direction, default_dir),
                 limit=limit,
+                feasible_first=feasible_first,
             )
             ids = query.ordered_ids(conn)
             if not ids:

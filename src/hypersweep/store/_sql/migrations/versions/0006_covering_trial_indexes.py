@@ -1,7 +1,7 @@
 """Covering indexes for the dashboard's and ``studies``' reads of large studies.
 
-``(study_id, kind, state, objective)`` answers the state counts and the best objective from the index
-alone, and the leaderboard's top-k by objective (it replaces ``(study_id, state, objective)``, which
+``(study_id, kind, state, objective, feasible)`` answers the state counts and the best (feasible)
+objective from the index alone, and the leaderboard's top-k by objective (feasible trials first) (it replaces ``(study_id, state, objective)``, which
 left ``kind`` to a row lookup per trial). ``(study_id, kind, number, state, objective, started_at,
 duration_s)`` answers the objective history (in number order, with the running best) and the compute
 totals without reading the table. ``(retry_of)`` finds a trial's reruns (a trial page's "retried by")
@@ -25,7 +25,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index(
-        "ix_trials_study_kind_state_objective", "trials", ["study_id", "kind", "state", "objective"]
+        "ix_trials_study_kind_state_objective",
+        "trials",
+        ["study_id", "kind", "state", "objective", "feasible"],
     )
     op.create_index(
         "ix_trials_study_kind_number",
