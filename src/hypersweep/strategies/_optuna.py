@@ -130,14 +130,25 @@ class OptunaMirror:
         self.params = tuple(params)
         self._dists = {p.name: _distribution(p) for p in self.params}
         self._has_objective = direction is not None
-        with quiet_optuna():
-            self.study = optuna.create_study(
-                direction=(direction or Direction.MINIMIZE).value,
-                sampler=sampler or optuna.samplers.RandomSampler(seed=0),
-                pruner=pruner,
-            )
+        self._direction = (direction or Direction.MINIMIZE).value
+        self._sampler = sampler or optuna.samplers.RandomSampler(seed=0)
+        self._pruner = pruner
+        # Random sampling without a pruner reads no history (the sampler's RNG is its only state): the
+        # in-memory study then starts afresh every ROTATE_AFTER results, with the same sampler, so its
+        # memory stays bounded however long the study runs, and the suggestions are the same.
+        self.history_free = type(self._sampler) is optuna.samplers.RandomSampler and isinstance(
+            pruner, optuna.pruners.NopPruner
+        )
+        self._told = 0
+        self.study = self._new_study()
         self._report_counts: dict[int, int] = {}
         self._count_reports = prune_resource_is_reports
+
+    ROTATE_AFTER = 4096
+
+    def _new_study(self) -> optuna.Study:
+        with quiet_optuna():
+            return optuna.create_study(direction=self._direction, sampler=self._sampler, pruner=self._pruner)
 
     # -- params <-> optuna internal representation ------------------------------------------------------
     def _internal(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
@@ -203,6 +214,8 @@ class OptunaMirror:
         bookkeeping of the i-th complete trial added (NSGA-II's generation), rebuilt, never stored."""
         added = 0
         completed = 0
+        if self.history_free:
+            return 0  # nothing would read it
         for h in trials:
             rec = h.record
             if rec.state not in (TrialState.COMPLETE, TrialState.PRUNED):
@@ -249,16 +262,22 @@ class OptunaMirror:
 
     def tell(self, trial: optuna.Trial, state: TrialState, value: float | None) -> None:
         self._report_counts.pop(trial.number, None)
+        study = trial.study  # the study that asked it (an earlier one, after a rotation)
         if state is TrialState.COMPLETE:
             v = value if self._has_objective else 0.0
             if v is not None and math.isfinite(v):
-                self.study.tell(trial, v)
-                return
-            self.study.tell(trial, state=OptunaState.FAIL)
+                study.tell(trial, v)
+            else:
+                study.tell(trial, state=OptunaState.FAIL)
         elif state is TrialState.PRUNED:
-            self.study.tell(trial, state=OptunaState.PRUNED)
+            study.tell(trial, state=OptunaState.PRUNED)
         else:
-            self.study.tell(trial, state=OptunaState.FAIL)
+            study.tell(trial, state=OptunaState.FAIL)
+        if self.history_free:
+            self._told += 1
+            if self._told >= self.ROTATE_AFTER:  # trials still in flight keep the old study alive
+                self._told = 0
+                self.study = self._new_study()
 
 
 class SamplingStrategy(Strategy):
