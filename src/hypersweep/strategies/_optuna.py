@@ -130,7 +130,7 @@ class OptunaMirror:
         self.params = tuple(params)
         self._dists = {p.name: _distribution(p) for p in self.params}
         self._has_objective = direction is not None
-        self._direction = (direction or Direction.MINIMIZE).value
+        self._direction: Any = (direction or Direction.MINIMIZE).value  # "minimize" or "maximize"
         self._sampler = sampler or optuna.samplers.RandomSampler(seed=0)
         self._pruner = pruner
         # Random sampling without a pruner reads no history (the sampler's RNG is its only state): the
