@@ -10,7 +10,7 @@ Studies of 100k and then 1M trials (``--quick``: 10k and 30k), one run each, on 
 file) and on PostgreSQL when ``HYPERSWEEP_BENCH_POSTGRES_URL`` or ``HYPERSWEEP_TEST_POSTGRES_URL`` is set
 (a throwaway schema). The strategy is a result-blind sequence registered for the benchmark (asking it
 costs next to nothing), so the figures are the driver's; one extra row runs the built-in ``random``
-(Optuna) at the smallest size, for the strategy's own cost.
+(Optuna) at the smallest size, for the strategy's own cost (and its in-memory study's memory).
 
 Reported per run: µs of driver wall time per trial over the whole run and over its first and last
 tenth (flat cost: the two match), results/s, the process's RSS growth from the first tenth to the end,
@@ -181,7 +181,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hs-scale-") as tmp:
         sqlite = f"sqlite:///{Path(tmp) / 'hs.db'}"
         results["backends"]["SQLite"] = _backend(sqlite, sizes)
-        results["backends"]["SQLite"].append(one_run(sqlite, max(sizes[0] // 5, 1_000), "random"))
+        results["backends"]["SQLite"].append(one_run(sqlite, sizes[0], "random"))
         pg = pg_url()
         if pg:
             schema = f"scale_{uuid.uuid4().hex[:8]}"
@@ -229,6 +229,20 @@ def render(results: dict[str, Any]) -> str:
                 f"{f(r['rss_growth_after_first_tenth_mib'], '{:.1f} MiB')} | "
                 f"{f(r.get('tracemalloc_peak_mib'), '{:.1f} MiB')} |"
             )
+    growth = []
+    for backend, rows in results["backends"].items():
+        runs = sorted(
+            (r for r in rows if "skipped" not in r and r["strategy"] != "random"), key=lambda r: r["trials"]
+        )
+        if len(runs) >= 2 and runs[0]["us_per_trial"]:
+            a, b = runs[0], runs[-1]
+            growth.append(
+                f"{backend}: {b['trials'] // a['trials']:,}x the trials cost "
+                f"{b['us_per_trial'] / a['us_per_trial']:.2f}x the µs per trial, RSS grew "
+                f"{max(r['rss_growth_after_first_tenth_mib'] for r in runs):.1f} MiB at most"
+            )
+    if growth:
+        lines += ["", "How cost and memory grow with the study: " + "; ".join(growth) + "."]
     return "\n".join(lines) + "\n"
 
 

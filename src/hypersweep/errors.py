@@ -22,6 +22,8 @@ exit code and prints its message without a traceback::
     └── ReproduceMismatch                exit 6  a rerun did not reproduce its original
 
 :class:`Pruned` is not an error: a trial raises it (through ``hypersweep.report``) to stop early.
+:class:`RunInterrupted` is the ``KeyboardInterrupt`` of a run stopped by Ctrl-C (exit 130): its message
+says what the store recorded and how to resume.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ __all__ = [
     "Pruned",
     "QueryError",
     "ReproduceMismatch",
+    "RunInterrupted",
     "ResumeConflictError",
     "SchemaVersionError",
     "SpecError",
@@ -188,3 +191,36 @@ class ReproduceMismatch(HypersweepError):
 
 class Pruned(Exception):  # noqa: N818 - the name users write in `except hypersweep.Pruned`
     """Raised inside a trial by ``hypersweep.report`` when the pruner stops it."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run or resume stopped by Ctrl-C (``SIGINT``), after its trials in flight were recorded as
+    interrupted and its lease released. Still a ``KeyboardInterrupt``; ``str()`` is the message the CLI
+    prints: what the store recorded and the exact command that resumes the study."""
+
+    exit_code = 130
+
+    def __init__(self, study: str, counts: dict[str, int] | None, resume_command: str) -> None:
+        self.study = study
+        self.counts = counts  # trials per state as recorded, None when the store could not be read
+        self.resume_command = resume_command
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        if self.counts is None:
+            recorded = "the store could not be read to count what was recorded"
+        else:
+            c = self.counts
+            recorded = (
+                f"recorded {c.get('complete', 0)} complete, {c.get('pruned', 0)} pruned, "
+                f"{c.get('failed', 0)} failed, {c.get('interrupted', 0)} interrupted "
+                "(interrupted trials run again first on resume)"
+            )
+        return (
+            f"interrupted: study {self.study!r} stopped by Ctrl-C; {recorded}; the study is resumable:\n"
+            f"  {self.resume_command}"
+        )
+
+    def __str__(self) -> str:
+        return self.message

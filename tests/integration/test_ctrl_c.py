@@ -46,13 +46,16 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err
+    assert "Aborted" not in err and "aborted" not in err
     with opened(store_url) as st:
         study = st.get_study("ctrlc")
         trials = st.get_trials(study.study_id)
+        counts = st.study_counts(study.study_id)
     assert study.status is StudyStatus.INTERRUPTED
     assert not [t for t in trials if t.state is TrialState.RUNNING]
     interrupted = [t for t in trials if t.state is TrialState.INTERRUPTED]
     assert interrupted
+    assert _interrupt_message("ctrlc", counts, f"hypersweep resume ctrlc --store {store_url}") in err
     done_before = sum(t.state.is_finished for t in trials)
     assert done_before < 10
 
@@ -74,6 +77,15 @@ def test_ctrl_c_marks_running_trials_interrupted_and_resume_finishes(make_sweep,
     assert numbers == list(range(len(trials)))
     reruns = {t.retry_of for t in trials if t.retry_of is not None}
     assert {t.trial_id for t in interrupted} <= reruns  # every interrupted trial's params ran again
+
+
+def _interrupt_message(study: str, counts: dict[TrialState, int], resume: str) -> str:
+    c = {s.value: n for s, n in counts.items()}
+    return (
+        f"interrupted: study {study!r} stopped by Ctrl-C; recorded {c.get('complete', 0)} complete, "
+        f"{c.get('pruned', 0)} pruned, {c.get('failed', 0)} failed, {c.get('interrupted', 0)} interrupted "
+        f"(interrupted trials run again first on resume); the study is resumable:\n  {resume}\n"
+    )
 
 
 def _wait_for(store_url: str, name: str, ready, timeout_s: float = 90) -> None:  # type: ignore[no-untyped-def]
@@ -128,6 +140,10 @@ def test_ctrl_c_with_the_local_executor(make_sweep, store_url, tmp_path):
     with opened(store_url) as st:
         study = st.get_study("ctrlc-local")
         trials = st.get_trials(study.study_id)
+        counts = st.study_counts(study.study_id)
+    # what was recorded, and the exact command that resumes it (with this run's store and executor)
+    resume = f"hypersweep resume ctrlc-local --store {store_url} --executor local"
+    assert _interrupt_message("ctrlc-local", counts, resume) in err, err
     assert study.status is StudyStatus.INTERRUPTED
     states = [t.state for t in trials]
     assert states.count(TrialState.INTERRUPTED) == 1 and states[-1] is TrialState.INTERRUPTED

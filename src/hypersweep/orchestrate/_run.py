@@ -6,6 +6,7 @@ import dataclasses
 import getpass
 import os
 import random
+import shlex
 import socket
 import uuid
 import warnings
@@ -24,6 +25,7 @@ from hypersweep.engine import (
 )
 from hypersweep.errors import (
     ResumeConflictError,
+    RunInterrupted,
     SpecError,
     StoreUnavailableError,
     StudyExistsError,
@@ -270,6 +272,25 @@ def _result(st: Store, study: StudyRecord, summary: RunSummary) -> RunResult:
     return RunResult(study=study, summary=summary, store_url=st.url_masked, top=top)
 
 
+def _interrupted(
+    st: Store, study: StudyRecord, store: str | None, executor: str, address: str | None
+) -> RunInterrupted:
+    """The ``RunInterrupted`` of a run that Ctrl-C stopped: what the store holds, the resume command
+    (with the ``--store``, ``--executor`` and ``--address`` this run was given; a password masked)."""
+    try:
+        counts: dict[str, int] | None = {s.value: n for s, n in st.study_counts(study.study_id).items()}
+    except Exception:  # noqa: BLE001 - the message must come out even when the store went away
+        counts = None
+    cmd = ["hypersweep", "resume", study.name]
+    if store is not None:
+        cmd += ["--store", st.url_masked]
+    if executor != "ray":
+        cmd += ["--executor", executor]
+    if address:
+        cmd += ["--address", address]
+    return RunInterrupted(study.name, counts, shlex.join(cmd))
+
+
 # -- run / resume / stop -------------------------------------------------------------------------------
 def run_sweep(
     path_or_spec: str | os.PathLike[str] | SweepSpec,
@@ -350,18 +371,21 @@ def run_sweep(
             except StudyExistsError:  # another driver created it a moment ago
                 study = st.get_study(study_name)
                 spec = _recorded_strategy(spec, study)
-        summary = _start_engine(
-            st,
-            spec,
-            study,
-            trials=study.budget_trials,
-            parallel=parallel,
-            executor=executor,
-            address=address,
-            retry_failed=False,
-            on_progress=on_progress,
-            artifact_root=artifact_root,
-        )
+        try:
+            summary = _start_engine(
+                st,
+                spec,
+                study,
+                trials=study.budget_trials,
+                parallel=parallel,
+                executor=executor,
+                address=address,
+                retry_failed=False,
+                on_progress=on_progress,
+                artifact_root=artifact_root,
+            )
+        except KeyboardInterrupt as e:
+            raise _interrupted(st, study, store, executor, address) from e
         return _result(st, study, summary)
 
 
@@ -403,16 +427,19 @@ def resume_sweep(
         spec = _recorded_strategy(spec, study)
         if trials is not None:
             study = st.update_study(study.study_id, budget_trials=trials)
-        summary = _start_engine(
-            st,
-            spec,
-            study,
-            trials=study.budget_trials,
-            parallel=parallel,
-            executor=executor,
-            address=address,
-            retry_failed=retry_failed,
-            on_progress=on_progress,
-            artifact_root=artifact_root,
-        )
+        try:
+            summary = _start_engine(
+                st,
+                spec,
+                study,
+                trials=study.budget_trials,
+                parallel=parallel,
+                executor=executor,
+                address=address,
+                retry_failed=retry_failed,
+                on_progress=on_progress,
+                artifact_root=artifact_root,
+            )
+        except KeyboardInterrupt as e:
+            raise _interrupted(st, study, store, executor, address) from e
         return _result(st, study, summary)

@@ -142,21 +142,30 @@ class OptunaMirror:
         self._has_objective = direction is not None or bool(directions)
         # several objectives: a multi-objective Optuna study told every value (pruning is refused by the spec)
         self._n_values = len(directions) if len(directions) > 1 else 1
-        with quiet_optuna():
-            if self._n_values > 1:
-                self.study = optuna.create_study(
-                    directions=[d.value for d in directions],
-                    sampler=sampler or optuna.samplers.RandomSampler(seed=0),
-                    pruner=pruner,
-                )
-            else:
-                self.study = optuna.create_study(
-                    direction=(direction or Direction.MINIMIZE).value,
-                    sampler=sampler or optuna.samplers.RandomSampler(seed=0),
-                    pruner=pruner,
-                )
+        self._directions: Any = [d.value for d in directions]
+        self._direction: Any = (direction or Direction.MINIMIZE).value  # "minimize" or "maximize"
+        self._sampler = sampler or optuna.samplers.RandomSampler(seed=0)
+        self._pruner = pruner
+        # Random sampling without a pruner reads no history (the sampler's RNG is its only state): the
+        # in-memory study then starts afresh every ROTATE_AFTER results, with the same sampler, so its
+        # memory stays bounded however long the study runs, and the suggestions are the same.
+        self.history_free = type(self._sampler) is optuna.samplers.RandomSampler and isinstance(
+            pruner, optuna.pruners.NopPruner
+        )
+        self._told = 0
+        self.study = self._new_study()
         self._report_counts: dict[int, int] = {}
         self._count_reports = prune_resource_is_reports
+
+    ROTATE_AFTER = 4096
+
+    def _new_study(self) -> optuna.Study:
+        with quiet_optuna():
+            if self._n_values > 1:
+                return optuna.create_study(
+                    directions=self._directions, sampler=self._sampler, pruner=self._pruner
+                )
+            return optuna.create_study(direction=self._direction, sampler=self._sampler, pruner=self._pruner)
 
     # -- params <-> optuna internal representation ------------------------------------------------------
     def _internal(self, params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
@@ -224,6 +233,8 @@ class OptunaMirror:
         ``constraints`` rebuild each trial's violations from its final metrics."""
         added = 0
         completed = 0
+        if self.history_free:
+            return 0  # nothing would read it
         for h in trials:
             rec = h.record
             if rec.state not in (TrialState.COMPLETE, TrialState.PRUNED):
@@ -299,21 +310,27 @@ class OptunaMirror:
         constraints: Sequence[float] | None = None,
     ) -> None:
         """``value``: the objective, or the objective values in order for a study with several;
-        ``constraints``: their violations, read by a sampler's ``constraints_func`` when it is told."""
+        ``constraints``: their violations, set as the trial's constraints before it is told."""
         self._report_counts.pop(trial.number, None)
         if constraints is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
             for name, v in zip(self._constraint_names, constraints, strict=True):
                 trial.set_constraint(name, float(v))
+        study = trial.study  # the study that asked it (an earlier one, after a rotation)
         if state is TrialState.COMPLETE:
             values = self._values(value if isinstance(value, Sequence) else (value,))
             if values is not None:
-                self.study.tell(trial, values if self._n_values > 1 else values[0])
-                return
-            self.study.tell(trial, state=OptunaState.FAIL)
+                study.tell(trial, values if self._n_values > 1 else values[0])
+            else:
+                study.tell(trial, state=OptunaState.FAIL)
         elif state is TrialState.PRUNED:
-            self.study.tell(trial, state=OptunaState.PRUNED)
+            study.tell(trial, state=OptunaState.PRUNED)
         else:
-            self.study.tell(trial, state=OptunaState.FAIL)
+            study.tell(trial, state=OptunaState.FAIL)
+        if self.history_free:
+            self._told += 1
+            if self._told >= self.ROTATE_AFTER:  # trials still in flight keep the old study alive
+                self._told = 0
+                self.study = self._new_study()
 
 
 class SamplingStrategy(Strategy):
