@@ -100,6 +100,7 @@ def leaderboard(
         (["study"] if multi else [])
         + ["number", "state"]
         + (["pareto_rank"] if ranked else [])
+        + (["feasible"] if any("feasible" in r for r in rows) else [])
         + (["values"] if several else ["objective"])
         + ["params", "metrics", "duration_s"]
     )

@@ -189,12 +189,13 @@ def print_result(res: RunResult, quiet: bool) -> None:
     if s.status.value == "interrupted" and s.reason.name in ("TIMEOUT", "STOPPED"):
         err.print(f"resume with: hypersweep resume {shlex.quote(res.study.name)}")
     if res.top:
+        feasible = ["feasible"] if any("feasible" in r for r in res.top) else []
         emit_rows(
             res.top,
             "table",
-            ["number", "pareto_rank", "values", "params", "duration_s"]
+            ["number", "pareto_rank", *feasible, "values", "params", "duration_s"]
             if any("values" in r for r in res.top)
-            else ["number", "objective", "params", "duration_s"],
+            else ["number", *feasible, "objective", "params", "duration_s"],
             title=f"top {len(res.top)} of {res.study.name}",
         )
         err.print(f"more: hypersweep leaderboard {shlex.quote(res.study.name)} --top 50")

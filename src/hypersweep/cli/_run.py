@@ -206,6 +206,10 @@ def validate(spec: str, fmt: str, overrides: tuple[str, ...]) -> None:
         out.print(f"  objectives: {goals} (a Pareto front)")
     else:
         out.print(f"  objective: {obj['direction']} {obj['metric']}" if obj else "  objective: (none)")
+    if summary.get("constraints"):
+        out.print(f"  constraints: {'; '.join(summary['constraints'])}", markup=False)
+    if (summary.get("budget") or {}).get("patience"):
+        out.print(f"  patience:  {summary['budget']['patience']} finished trials without a better best")
     if summary.get("grid_size") is not None:
         out.print(f"  grid size: {summary['grid_size']}")
     table = Table(title="parameters")
