@@ -122,7 +122,7 @@ def run(
             address=address,
             on_progress=view,
             artifact_root=artifact_root,
-            start_early=False,  # off: the early Ray start failed to reach its GCS from the CLI (see #14 note)
+            start_early=True,  # Ray starts in the background while the store is opened (see _ray_start)
         ),
     )
 

@@ -6,6 +6,11 @@ processes. ``prestart`` begins all of that in a thread while the driver opens th
 and builds its strategy; ``RayExecutor`` then takes the Ray it started (``take``) instead of starting one.
 A worker is warmed with a task that needs no CPU (it captures the worker's environment, which the first
 result sends), so the first trial finds a worker with the job's working directory already unpacked.
+
+The starting thread never ends (it is a daemon, so it does not hold the process): a local Ray's GCS and
+raylet are started with ``PR_SET_PDEATHSIG``, which fires when the *thread* that forked them exits, not
+the process; a thread that returned after ``ray.init`` took its Ray down with it ("Failed to connect to
+GCS within 60 seconds").
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class _Early:
     def __init__(self, kwargs: dict[str, Any]) -> None:
         self.kwargs = kwargs
         self.thread = threading.Thread(target=self._run, name="hypersweep-ray-start", daemon=True)
+        self.done = threading.Event()  # the start ended, started or failed
         self.error: BaseException | None = None
         self.started = False
         self.warm: Any = None  # the warm-up task's ref (kept so Ray does not drop it)
@@ -38,6 +44,7 @@ class _Early:
             _init(self.kwargs)
         except BaseException as e:  # noqa: BLE001 - handed to the executor, which raises it in the driver
             self.error = e
+            self.done.set()
             return
         self.started = True
         try:
@@ -46,6 +53,8 @@ class _Early:
             self.warm = ray.remote(num_cpus=0, max_retries=0)(_warm).remote()
         except Exception:  # noqa: BLE001 - a warm worker is an optimisation only
             pass
+        self.done.set()
+        threading.Event().wait()  # stay: Ray's processes die with the thread that started them
 
 
 _early: list[_Early] = []  # at most one, not yet taken
@@ -134,7 +143,7 @@ def _at_exit() -> None:
         early = _early.pop() if _early else None
     if early is None:
         return
-    early.thread.join(timeout=120)
+    early.done.wait(timeout=120)
     if early.started:
         import ray
 
@@ -149,7 +158,7 @@ def take(kwargs: dict[str, Any]) -> bool | None:
         early = _early.pop() if _early else None
     if early is None:
         return None
-    early.thread.join()
+    early.done.wait()
     if early.error is not None:
         raise early.error
     if early.kwargs != kwargs:  # started for another cluster or working directory: start again
