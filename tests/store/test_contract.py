@@ -273,6 +273,26 @@ def test_waiting_trials_start_at_their_workers_time(store: Store) -> None:
     assert store.mark_interrupted(s.study_id) == [b.trial_id]  # a waiting one, like a running one
 
 
+def test_constrained_top_trials_rank_feasible_first(store: Store) -> None:
+    """``feasible_first``: trials not marked infeasible (True, or NULL) first, each group in objective
+    order, with limit and offset across the groups."""
+    s = store.create_study(new_study())
+    trials = _trials(store, s.study_id, 5)
+    marks = [(0.9, False), (0.8, True), (0.7, None), (0.95, False), (0.1, True)]
+    store.finish_trials(
+        [_complete(t.trial_id, o, feasible=f) for t, (o, f) in zip(trials, marks, strict=True)]
+    )
+    order = [t.number for t in store.top_trials([s.study_id], feasible_first=True)]
+    assert order == [1, 2, 4, 3, 0]
+    assert [t.number for t in store.top_trials([s.study_id], feasible_first=True, limit=2, offset=2)] == [
+        4,
+        3,
+    ]
+    assert [t.number for t in store.top_trials([s.study_id])] == [3, 0, 1, 2, 4]  # unconstrained order
+    best = store.best_objectives([s.study_id])[s.study_id]
+    assert best == 0.8  # the best objective among trials not marked infeasible
+
+
 def test_get_trials_filters(store: Store) -> None:
     s = store.create_study(new_study())
     trials = _trials(store, s.study_id, 3)
@@ -302,6 +322,10 @@ def test_top_trials(store: Store) -> None:
     assert [t.number for t in top] == [2, 4, 0, 3, 1]  # maximize, ties by number, missing last
     assert top[0].metrics["val_accuracy"] == 0.9
     assert [t.number for t in store.top_trials([s.study_id], limit=2)] == [2, 4]
+    # a page: offset skips the first rows (the missing objective still last), any limit after it
+    assert [t.number for t in store.top_trials([s.study_id], limit=2, offset=2)] == [0, 3]
+    assert [t.number for t in store.top_trials([s.study_id], offset=3)] == [3, 1]
+    assert store.top_trials([s.study_id], limit=5, offset=9) == []
     assert [t.number for t in store.top_trials([s.study_id], direction=Direction.MINIMIZE, limit=3)] == [
         0,
         3,

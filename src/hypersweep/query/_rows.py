@@ -68,6 +68,7 @@ def leaderboard_rows(
     sort: str | None = None,
     order: str | None = None,
     pareto: bool = False,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Ranked trials of one or more studies (names may be globs) as JSON-able rows.
 
@@ -80,7 +81,7 @@ def leaderboard_rows(
     docs/semantics.md section 5 (parsed, then bound; never pasted into SQL); a filter on ``state`` reaches
     trials of any state, otherwise complete (and with ``include_pruned`` pruned) trials are listed.
     ``sort`` defaults to the objective in its goal's direction; another key sorts ascending unless
-    ``order`` is ``desc``. Missing values sort last.
+    ``order`` is ``desc``. Missing values sort last. ``offset`` skips that many rows first (a page).
     """
     from hypersweep.store import parse_filter
     from hypersweep.store._filter import Field, fields_used
@@ -132,6 +133,7 @@ def leaderboard_rows(
         where=expr,
         sort=sort,
         feasible_first=sort is None and any(constrained.values()),
+        offset=0 if ranked else offset,
     )
     if not ranked:
         return [_marked(trial_row(by_id[t.study_id], t), t, constrained[t.study_id]) for t in rows]
@@ -160,6 +162,7 @@ def leaderboard_rows(
                 position[t.trial_id],
             ),
         )
+    rows = rows[offset:]
     if top is not None:
         rows = rows[:top]
     out = []

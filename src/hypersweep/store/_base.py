@@ -95,6 +95,7 @@ class StoreReader(Protocol):
         where: Expr | None = None,
         sort: str | None = None,
         feasible_first: bool = False,
+        offset: int = 0,
     ) -> list[TrialRecord]: ...
 
 
@@ -299,9 +300,11 @@ class Store(abc.ABC):
         where: Expr | None = None,
         sort: str | None = None,
         feasible_first: bool = False,
+        offset: int = 0,
     ) -> list[TrialRecord]:
         """The best sweep trials of the given studies, best first, with their final metrics.
-        ``feasible_first``: trials not marked infeasible come first (a constrained study's order).
+        ``feasible_first``: trials not marked infeasible come first (a constrained study's order);
+        ``offset``: skip that many first (a page), reading records for the ``limit`` after them only.
 
         ``where`` is a parsed ``--where`` filter (``hypersweep.store.parse_filter``), compiled to bound
         SQL; ``sort`` another sort key (``metrics.X``, ``params.X``, ``duration_s``, ``number``...),

@@ -116,11 +116,12 @@ def study_page(request: Request) -> HTMLResponse:
     page = int_param(request, "page", 1, low=1) or 1
     error = None
     try:
-        rows = query.leaderboard_rows(st, [name], top=page * PAGE_SIZE + 1, **args)
+        # the page's rows (and one more, to know there is a next page): deep pages read ids, not records
+        rows = query.leaderboard_rows(st, [name], top=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, **args)
     except (UsageError, QueryError) as e:  # a bad filter: the page, with the message under the filter box
         rows, error = [], str(e)
-    more = len(rows) > page * PAGE_SIZE
-    rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
     params = sorted({k for r in rows for k in r["params"]})
     metrics = sorted({k for r in rows for k in r["metrics"]})
     return render(

@@ -734,6 +734,7 @@ class SQLStore(_reads.SummaryReads, TrialStarts, Store):
         where: Expr | None = None,
         sort: str | None = None,
         feasible_first: bool = False,
+        offset: int = 0,
     ) -> list[TrialRecord]:
         from hypersweep.store._sql._where import compile_filter, sort_key
 
@@ -757,10 +758,10 @@ class SQLStore(_reads.SummaryReads, TrialStarts, Store):
                 sort_metric=None if by_objective else metric,
                 sort_expr=None if by_objective or sort is None else sort_key(sort),
                 descending=resolve_direction(direction, default_dir),
-                limit=limit,
+                limit=None if limit is None else limit + offset,
                 feasible_first=feasible_first,
             )
-            ids = query.ordered_ids(conn)
+            ids = query.ordered_ids(conn)[offset:]  # ids only (an index range); records for the page
             if not ids:
                 return []
             rows = {r.id: r for r in conn.execute(select(Trial).where(Trial.id.in_(ids)))}
