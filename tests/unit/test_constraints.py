@@ -144,3 +144,21 @@ def test_changing_the_constraints_is_a_resume_conflict(tmp_path):
     path.write_text(SPEC.format(strategy="random", trials=3).replace("<= 512", "<= 256"))
     with pytest.raises(ResumeConflictError, match="constraints"):
         run_sweep(path, store=url, executor="local")
+
+
+def test_the_dashboard_marks_infeasible_trials_with_their_reason(tmp_path):
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from hypersweep.ui import create_app
+
+    url = f"sqlite:///{tmp_path / 'hs.db'}"
+    with opened(url, create=True) as st:
+        run_study(st, SPEC.format(strategy="random", trials=8), scored)
+    with TestClient(create_app(url)) as client:
+        page = client.get("/studies/c")
+        assert page.status_code == 200
+        assert page.text.count('data-field="feasible"') == 8
+        assert "no</td>" in page.text and "metrics.mem_mb = " in page.text  # the reason, as a title
+        rows = client.get("/api/studies/c/leaderboard?top=8").json()
+        assert [r["feasible"] for r in rows] == sorted((r["feasible"] for r in rows), reverse=True)
