@@ -14,9 +14,9 @@ and W&B's ``sweeps`` engine all call the same code.
 - ``breast-cancer-svc`` and ``diabetes-kernel-ridge``: scikit-learn models on bundled data with one fixed
   train/validation split (see bench_efficiency's docstring).
 
-TODO(#15 item 7, multi-objective and constraints): two more tasks are planned once hypersweep's
-several-objective and constraint support lands (others are building it now); add them to ``TASKS`` with the
-keys marked below and score them in bench_efficiency's ``_score`` hook:
+TODO(#15 item 7, multi-objective and constraints): two more tasks are planned, on hypersweep's
+several-objective and constraint support; add them to ``TASKS`` with the keys marked below and score them in
+bench_efficiency's ``_score`` hook:
 - ``zdt1``: ZDT1 (Zitzler, Deb & Thiele 2000), 2 objectives over [0, 1]^d, scored by the hypervolume of the
   non-dominated front so far w.r.t. the reference point (1.1, 11) (``"objectives": [...]``, ``"score":
   "hypervolume"``); methods: nsga2, multi-objective tpe, auto.

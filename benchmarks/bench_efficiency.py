@@ -242,11 +242,13 @@ def _run_task(
 
 
 def _auto_rule() -> str:
-    from hypersweep.spec._strategy import AUTO_GP_MAX_DIMS, AUTO_GP_MAX_TRIALS
+    from hypersweep.spec._strategy import AUTO_GP_MAX_DIMS, AUTO_GP_MAX_TRIALS, AUTO_NSGA2_MIN_TRIALS
 
     return (
         "`strategy: auto` is resolved once, when the study is created, and recorded as the study's strategy "
-        "(src/hypersweep/spec/_strategy.py, `auto_strategy`): random when there is no objective; tpe when the "
+        "(src/hypersweep/spec/_strategy.py, `auto_strategy`): random when there is no objective; with several "
+        f"objectives, multi-objective tpe below a budget of {AUTO_NSGA2_MIN_TRIALS} trials and nsga2 from "
+        "there (or with no budget); with one objective, tpe when the "
         "space has a categorical or a conditional parameter, or more than "
         f"{AUTO_GP_MAX_DIMS} searched parameters, or when the budget is unset or over {AUTO_GP_MAX_TRIALS} "
         f"trials; otherwise (1 to {AUTO_GP_MAX_DIMS} numeric parameters and at most {AUTO_GP_MAX_TRIALS} "
