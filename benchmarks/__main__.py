@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import shlex
 import sys
 import time
@@ -62,11 +63,22 @@ def run_one(name: str, quick: bool, out: Path, command: str) -> bool:
     if results is None and path.exists():
         print(f"   skipped ({meta['skipped']}); keeping the earlier results in {path}", file=sys.stderr)
         return False
-    path.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str) + "\n")
+    path.write_text(dumps({"meta": meta, "results": results}))
     print(
         f"   {'skipped: ' + meta['skipped'] if results is None else 'done'} in {meta['seconds']} s -> {path}"
     )
     return results is not None
+
+
+_NUMBERS = re.compile(
+    r"\[\s+((?:-?[0-9.eE+-]+|null),(?:\s+(?:-?[0-9.eE+-]+|null),)*\s+(?:-?[0-9.eE+-]+|null))\s+\]"
+)
+
+
+def dumps(data: Any) -> str:
+    """Indented JSON with each list of plain numbers on one line (curves stay readable and small)."""
+    text = json.dumps(data, indent=2, default=str)
+    return _NUMBERS.sub(lambda m: "[" + " ".join(m.group(1).split()) + "]", text) + "\n"
 
 
 def _load(path: Path) -> tuple[dict[str, Any], Any]:
