@@ -128,3 +128,22 @@ def test_learning_curves_and_timeline_read_only_the_latest_trials(study: str) ->
     assert out["total"] == len(numbers) and [c["number"] for c in out["curves"]] == numbers[-3:]
     assert line["total"] == len(numbers) and [b["number"] for b in line["bars"]] == numbers[-4:]
     assert all(b["start"] <= b["end"] for b in line["bars"])
+
+
+def test_the_dashboard_plots_read_histories_in_one_query(study: str) -> None:
+    pytest.importorskip("plotly")
+    from hypersweep.query import study_plots
+
+    def plots_cost() -> tuple[int, dict]:
+        with opened(study) as st, _transactions() as seen:
+            out = study_plots(st, "costs", max_trials=5)
+        return len(seen), out
+
+    small, out = plots_cost()
+    assert out["figures"] and "most recent 5 of 8" in out["notes"]["_all"]
+    resume_sweep("costs", store=study, trials=32, executor="local")
+    cost, out = plots_cost()
+    assert cost == small and "of 32" in out["notes"]["_all"]
+    # the x axis keeps the store's trial numbers (27..31), without placeholders for the 27 before them
+    xs = [x for trace in out["figures"]["optimization_history"]["data"] for x in trace.get("x") or ()]
+    assert min(xs) >= 27 and max(xs) == 31

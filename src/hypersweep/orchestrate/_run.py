@@ -291,6 +291,38 @@ def _interrupted(
     return RunInterrupted(study.name, counts, shlex.join(cmd))
 
 
+def _drive(
+    st: Store,
+    spec: SweepSpec,
+    study: StudyRecord,
+    store: str | None,
+    executor: str,
+    address: str | None,
+    parallel: int | None,
+    retry_failed: bool,
+    on_progress: Callable[[Progress], None] | None,
+    artifact_root: str | None,
+) -> RunResult:
+    """Run the engine on ``study`` to its budget; a Ctrl-C becomes ``RunInterrupted`` (what was recorded
+    and the resume command)."""
+    try:
+        summary = _start_engine(
+            st,
+            spec,
+            study,
+            trials=study.budget_trials,
+            parallel=parallel,
+            executor=executor,
+            address=address,
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+            artifact_root=artifact_root,
+        )
+    except KeyboardInterrupt as e:
+        raise _interrupted(st, study, store, executor, address) from e
+    return _result(st, study, summary)
+
+
 # -- run / resume / stop -------------------------------------------------------------------------------
 def run_sweep(
     path_or_spec: str | os.PathLike[str] | SweepSpec,
@@ -371,22 +403,7 @@ def run_sweep(
             except StudyExistsError:  # another driver created it a moment ago
                 study = st.get_study(study_name)
                 spec = _recorded_strategy(spec, study)
-        try:
-            summary = _start_engine(
-                st,
-                spec,
-                study,
-                trials=study.budget_trials,
-                parallel=parallel,
-                executor=executor,
-                address=address,
-                retry_failed=False,
-                on_progress=on_progress,
-                artifact_root=artifact_root,
-            )
-        except KeyboardInterrupt as e:
-            raise _interrupted(st, study, store, executor, address) from e
-        return _result(st, study, summary)
+        return _drive(st, spec, study, store, executor, address, parallel, False, on_progress, artifact_root)
 
 
 def resume_sweep(
@@ -427,19 +444,6 @@ def resume_sweep(
         spec = _recorded_strategy(spec, study)
         if trials is not None:
             study = st.update_study(study.study_id, budget_trials=trials)
-        try:
-            summary = _start_engine(
-                st,
-                spec,
-                study,
-                trials=study.budget_trials,
-                parallel=parallel,
-                executor=executor,
-                address=address,
-                retry_failed=retry_failed,
-                on_progress=on_progress,
-                artifact_root=artifact_root,
-            )
-        except KeyboardInterrupt as e:
-            raise _interrupted(st, study, store, executor, address) from e
-        return _result(st, study, summary)
+        return _drive(
+            st, spec, study, store, executor, address, parallel, retry_failed, on_progress, artifact_root
+        )

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypersweep.errors import SpecError
 from hypersweep.query._rows import objectives_of
-from hypersweep.records import StudyRecord
+from hypersweep.records import Direction, StudyRecord
 from hypersweep.spec import SweepSpec, parse_spec
 from hypersweep.store import Store
 from hypersweep.strategies import HistoryTrial
@@ -30,11 +30,13 @@ def study_plots(st: Store, name: str, *, max_trials: int = MAX_PLOT_TRIALS) -> d
     from hypersweep.strategies._viz import figure_titles, study_figures
 
     study = st.get_study(name)
-    trials = sorted(st.get_trials(study.study_id), key=lambda t: t.number or 0)
-    shown = trials[-max_trials:]
-    history = [
-        HistoryTrial(t, tuple(st.get_history(t.trial_id)) if t.state.is_finished else ()) for t in shown
-    ]
+    total = sum(st.study_counts(study.study_id).values())
+    # the most recent max_trials (one indexed read), their histories in one more, not one per trial
+    shown = st.top_trials(
+        [study.study_id], sort="number", direction=Direction.MAXIMIZE, limit=max_trials, states=None
+    )[::-1]
+    points = st.get_histories([t.trial_id for t in shown if t.state.is_finished])
+    history = [HistoryTrial(t, tuple(points.get(t.trial_id, ()))) for t in shown]
     notes: dict[str, str] = {}
     figures = study_figures(
         _spec_of(study),
@@ -44,8 +46,8 @@ def study_plots(st: Store, name: str, *, max_trials: int = MAX_PLOT_TRIALS) -> d
         notes=notes,
         objectives=objectives_of(study),
     )
-    if len(shown) < len(trials):
-        notes["_all"] = f"drawn from the most recent {len(shown):,} of {len(trials):,} trials"
+    if len(shown) < total:
+        notes["_all"] = f"drawn from the most recent {len(shown):,} of {total:,} trials"
     return {
         "figures": {k: json.loads(fig.to_json()) for k, fig in figures.items()},
         "titles": figure_titles(len(study.directions) > 1),
