@@ -15,7 +15,8 @@ from hypersweep.strategies import HistoryTrial
 
 __all__ = ["study_plots"]
 
-MAX_PLOT_TRIALS = 1_000  # Optuna draws every point (and fANOVA grows fast): the most recent trials only, said so
+# Optuna draws every point (and fANOVA grows fast): the most recent trials only, said so on the page
+MAX_PLOT_TRIALS = 1_000
 
 
 def _spec_of(study: StudyRecord) -> SweepSpec | None:
