@@ -92,6 +92,7 @@ class _RayChannel:
         self._unsent: dict[int, float] = {}  # starts said before the hub existed
         self._ended = threading.Event()
         self._sender: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"hub_name": self.hub_name}
@@ -120,14 +121,17 @@ class _RayChannel:
     def started(self, key: int, at: datetime) -> None:
         if not self.hub_name:
             return
-        hub = self._find_hub()
-        if hub is not None:
-            hub.started.remote(key, at.timestamp())  # not awaited: the trial goes on at once
-            return
-        self._unsent[key] = at.timestamp()
-        if self._sender is None:
-            self._sender = threading.Thread(target=self._send_later, name="hypersweep-start", daemon=True)
-            self._sender.start()
+        with self._lock:  # the sender thread hands over to the hub under the same lock
+            hub = self._find_hub()
+            if hub is None:
+                self._unsent[key] = at.timestamp()
+                if self._sender is None:
+                    self._sender = threading.Thread(
+                        target=self._send_later, name="hypersweep-start", daemon=True
+                    )
+                    self._sender.start()
+                return
+        hub.started.remote(key, at.timestamp())  # not awaited: the trial goes on at once
 
     def _send_later(self) -> None:
         """Deliver the starts said before the hub existed, once it does; stop when the task ends (its
@@ -139,10 +143,11 @@ class _RayChannel:
                 continue
             except Exception:  # noqa: BLE001 - the worker is going down; the result has the starts
                 return
-            for key, at in list(self._unsent.items()):
+            with self._lock:
+                self._hub = hub  # later starts go to it directly
+                unsent, self._unsent = self._unsent, {}
+            for key, at in unsent.items():
                 hub.started.remote(key, at)
-                self._unsent.pop(key, None)
-            self._hub = hub
             return
 
     def end(self) -> None:

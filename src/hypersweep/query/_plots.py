@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from hypersweep.errors import SpecError
-from hypersweep.query._rows import objectives_of
-from hypersweep.records import Direction, StudyRecord
+from hypersweep.query._rows import latest_trials, objectives_of
+from hypersweep.records import StudyRecord
 from hypersweep.spec import SweepSpec, parse_spec
 from hypersweep.store import Store
 from hypersweep.strategies import HistoryTrial
@@ -33,9 +33,7 @@ def study_plots(st: Store, name: str, *, max_trials: int = MAX_PLOT_TRIALS) -> d
     study = st.get_study(name)
     total = sum(st.study_counts(study.study_id).values())
     # the most recent max_trials (one indexed read), their histories in one more, not one per trial
-    shown = st.top_trials(
-        [study.study_id], sort="number", direction=Direction.MAXIMIZE, limit=max_trials, states=None
-    )[::-1]
+    shown = latest_trials(st, study.study_id, None, max_trials)
     points = st.get_histories([t.trial_id for t in shown if t.state.is_finished])
     history = [HistoryTrial(t, tuple(points.get(t.trial_id, ()))) for t in shown]
     notes: dict[str, str] = {}

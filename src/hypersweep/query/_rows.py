@@ -12,7 +12,7 @@ from hypersweep.records import Direction, StudyRecord, TrialRecord, TrialState
 from hypersweep.spec import Constraint, constraints_of, flatten, objective_names
 from hypersweep.store import StoreReader
 
-__all__ = ["leaderboard_rows", "objectives_of", "pareto_size", "study_rows", "trial_row"]
+__all__ = ["latest_trials", "leaderboard_rows", "objectives_of", "pareto_size", "study_rows", "trial_row"]
 
 
 def objectives_of(study: StudyRecord) -> list[tuple[str, Direction]]:
@@ -220,3 +220,11 @@ def study_rows(st: StoreReader, pattern: str | None = None) -> list[dict[str, An
             }
         )
     return out
+
+
+def latest_trials(
+    st: StoreReader, study_id: int, states: Sequence[TrialState] | None, n: int
+) -> list[TrialRecord]:
+    """The ``n`` highest-numbered sweep trials in ``states``, in number order (one indexed read)."""
+    latest = st.top_trials([study_id], sort="number", direction=Direction.MAXIMIZE, limit=n, states=states)
+    return latest[::-1]

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hypersweep.errors import UsageError
-from hypersweep.query._rows import leaderboard_rows, study_rows, trial_row
+from hypersweep.query._rows import latest_trials, leaderboard_rows, study_rows, trial_row
 from hypersweep.query._show import show_trial
 from hypersweep.records import Direction, StudyRecord, TrialRecord, TrialState, is_system_metric
 from hypersweep.store import Store
@@ -147,7 +147,7 @@ def learning_curves(
         return {"metric": None, "curves": [], "total": 0, "shown": 0}
     states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.FAILED)
     counts = st.study_counts(s.study_id)
-    shown = _latest(st, s.study_id, states, max_trials)  # a 100k-trial study reads only these
+    shown = latest_trials(st, s.study_id, states, max_trials)  # a 100k-trial study reads only these
     histories = st.get_histories([t.trial_id for t in shown])
     curves = []
     for t in shown:
@@ -171,12 +171,6 @@ def learning_curves(
     }
 
 
-def _latest(st: Store, study_id: int, states: Sequence[TrialState], n: int) -> list[TrialRecord]:
-    """The ``n`` highest-numbered sweep trials in ``states``, in number order (one indexed read)."""
-    latest = st.top_trials([study_id], sort="number", direction=Direction.MAXIMIZE, limit=n, states=states)
-    return latest[::-1]
-
-
 def _worker(t: TrialRecord) -> str:
     where = t.worker_host or "?"
     if t.gpu_ids:
@@ -189,7 +183,7 @@ def timeline(st: Store, name: str, *, max_trials: int = 2_000) -> dict[str, Any]
     s = st.get_study(name)
     states = [x for x in TrialState if x is not TrialState.WAITING]  # a waiting trial has not started
     counts = st.study_counts(s.study_id)
-    shown = [t for t in _latest(st, s.study_id, states, max_trials) if t.started_at is not None]
+    shown = [t for t in latest_trials(st, s.study_id, states, max_trials) if t.started_at is not None]
     now = datetime.now(UTC)
     return {
         "total": sum(counts.get(x, 0) for x in states),
