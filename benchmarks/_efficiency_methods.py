@@ -1,13 +1,19 @@
 """How the sample-efficiency benchmark runs each method (benchmarks/bench_efficiency.py).
 
-Each runner returns ``{"values": [objective per trial, in trial order], "seconds": wall time, ...}``.
+Each runner returns ``{"values": [objective per trial, in trial order], "seconds": wall time, ...}``; on a
+task with several objectives or constraints also ``"points"`` (every objective value of each trial, a tuple)
+and ``"feasible"`` (whether each trial met the constraints; None without constraints).
 
 - hypersweep: ``run_sweep(executor="local")`` of a sweep file written to a temporary folder (with
-  ``budget.trials``, so ``auto`` sees the budget as a user's file gives it), one fresh study per seed in one
-  temporary SQLite store; the objectives are read back from the store in trial-number order and the
+  ``budget.trials``, so ``auto`` sees the budget as a user's file gives it, and the task's ``objectives:`` or
+  ``constraints:`` list as a user writes them), one fresh study per seed in one temporary SQLite store; the
+  objectives (and the recorded feasibility) are read back from the store in trial-number order and the
   strategy the study recorded (what ``auto`` resolved to) is returned too.
 - Optuna run directly, the reference: an in-memory study with the sampler hypersweep builds for that
-  strategy, seeded as hypersweep seeds it (paired seeds), on the same space and trial functions.
+  strategy, seeded as hypersweep seeds it (paired seeds), on the same space and trial functions; several
+  objectives make it a multi-objective study, and constraints are set on each trial with
+  ``Trial.set_constraint`` under the constraint's text, the violation hypersweep tells its samplers (Optuna
+  5 deprecates the samplers' ``constraints_func`` for it).
 - W&B's ``bayes``: the open-source engine (``sweeps`` on PyPI) driven through ``sweeps.next_run`` with a
   W&B sweep config; it draws from NumPy's global generator, seeded per run.
 """
@@ -26,15 +32,39 @@ from benchmarks._efficiency_tasks import FUNCTIONS, TASKS, grid_points
 TRIAL_MODULE = "hs_bench_efficiency_trials"
 HS_SEED_FACTOR = 1_000_003  # hypersweep seeds a new study's sampler with study_seed * this (masked)
 TPE_OPTIONS = {"multivariate": True, "constant_liar": True}
-HS_STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "qmc", "auto")
-OPTUNA_SAMPLERS = ("tpe", "gp", "cmaes", "qmc")
+HS_STRATEGIES = ("grid", "random", "tpe", "gp", "cmaes", "qmc", "auto")  # a task's default
+OPTUNA_SAMPLERS = ("tpe", "gp", "cmaes", "qmc")  # a task's default Optuna references
+ALL_STRATEGIES = (*HS_STRATEGIES, "nsga2")
+ALL_SAMPLERS = (*OPTUNA_SAMPLERS, "nsga2")
 
 # the methods' names in the results
-HS = {s: f"hypersweep {s}" for s in HS_STRATEGIES}
-LABEL = {"tpe": "TPE", "gp": "GP", "cmaes": "CMA-ES", "qmc": "QMC"}
-REF = {k: f"Optuna {LABEL[k]} (ref)" for k in OPTUNA_SAMPLERS}
+HS = {s: f"hypersweep {s}" for s in ALL_STRATEGIES}
+LABEL = {"tpe": "TPE", "gp": "GP", "cmaes": "CMA-ES", "qmc": "QMC", "nsga2": "NSGA-II"}
+REF = {k: f"Optuna {LABEL[k]} (ref)" for k in ALL_SAMPLERS}
 WANDB = "W&B bayes (sweeps)"
 AUTO = HS["auto"]
+
+
+def strategies(task: str) -> tuple[str, ...]:
+    """The hypersweep strategies run on ``task``."""
+    return tuple(TASKS[task].get("strategies", HS_STRATEGIES))
+
+
+def samplers(task: str) -> tuple[str, ...]:
+    """The Optuna samplers run directly on ``task`` as references."""
+    return tuple(TASKS[task].get("optuna", OPTUNA_SAMPLERS))
+
+
+def objectives(task: str) -> tuple[tuple[str, str], ...]:
+    """``task``'s objectives, (metric, goal) each: one for a single-objective task."""
+    t = TASKS[task]
+    return tuple(t.get("objectives", ((t["metric"], t["goal"]),)))
+
+
+def wandb_skip(task: str, version: str) -> str | None:
+    """Why W&B's engine is not run on ``task`` (None: it is)."""
+    reason = TASKS[task].get("wandb")
+    return None if reason is None else str(reason).format(version=version)
 
 
 def sampler_seed(study_seed: int) -> int:
@@ -45,9 +75,15 @@ def sampler_seed(study_seed: int) -> int:
 # -- hypersweep ---------------------------------------------------------------------------------------------
 def sweep_yaml(task: str, strategy: str, trials: int) -> str:
     t = TASKS[task]
+    if "objectives" in t:
+        items = ", ".join(f"{{metric: {m}, goal: {g}}}" for m, g in t["objectives"])
+        goal_line = f"objectives: [{items}]"
+    else:
+        goal_line = f"objective: {{metric: {t['metric']}, goal: {t['goal']}}}"
     lines = [
         f"name: {task}-{strategy}",
-        f"objective: {{metric: {t['metric']}, goal: {t['goal']}}}",
+        goal_line,
+        *([f"constraints: [{', '.join(repr(c) for c in t['constraints'])}]"] if t.get("constraints") else []),
         f"strategy: {strategy}",
         f"trial: {{function: '{TRIAL_MODULE}:{t['function']}'}}",
         f"budget: {{trials: {trials}}}",
@@ -73,7 +109,7 @@ def write_files(work: Path, trials: int) -> dict[tuple[str, str], Path]:
     )
     files = {}
     for task in TASKS:
-        for strategy in HS_STRATEGIES:
+        for strategy in strategies(task):
             n = min(trials, grid_points(task)) if strategy == "grid" else trials
             path = work / f"{task}-{strategy}.yaml"
             path.write_text(sweep_yaml(task, strategy, n))
@@ -90,10 +126,17 @@ def hypersweep_run(path: Path, url: str, study: str, trials: int, seed: int) -> 
     seconds = time.perf_counter() - t
     with opened(url) as st:
         rec = st.get_study(study)
-        values = [tr.objective for tr in st.get_trials(rec.study_id)]
+        rows = st.get_trials(rec.study_id)
+    values = [tr.objective for tr in rows]
     if len(values) != trials:
         raise RuntimeError(f"{study}: {len(values)} trials recorded, {trials} expected ({res.status})")
-    return {"values": values, "seconds": seconds, "strategy": rec.strategy}
+    return {
+        "values": values,
+        "points": [tuple(tr.values) if tr.values else None for tr in rows],
+        "feasible": [tr.feasible for tr in rows],
+        "seconds": seconds,
+        "strategy": rec.strategy,
+    }
 
 
 # -- Optuna, the reference ----------------------------------------------------------------------------------
@@ -118,6 +161,8 @@ def _optuna_sampler(kind: str, study_seed: int) -> Any:
             warn_asynchronous_seeding=False,
             warn_independent_sampling=False,
         )
+    if kind == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed)
     raise ValueError(kind)
 
 
@@ -125,22 +170,40 @@ def optuna_run(task: str, kind: str, trials: int, study_seed: int) -> dict[str, 
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    from hypersweep.spec import constraints_of, feasible, violations
+
     t = TASKS[task]
     fn = FUNCTIONS[t["function"]]
+    objs = objectives(task)
+    # the constraints parsed as hypersweep parses them: the same names and violation amounts
+    cons = constraints_of(f"constraints: {list(t.get('constraints', ()))!r}")
+    outcomes: dict[int, bool | None] = {}
 
-    def objective(trial: Any) -> float:
+    def objective(trial: Any) -> float | tuple[float, ...]:
         params = {name: trial.suggest_float(name, low, high) for name, (low, high) in t["space"].items()}
-        return fn(params)[t["metric"]]
+        metrics = fn(params)
+        for c, v in zip(cons, violations(cons, metrics), strict=True):
+            trial.set_constraint(c.text, float(v))
+        outcomes[trial.number] = feasible(cons, metrics)
+        values = tuple(metrics[m] for m, _ in objs)
+        return values if len(values) > 1 else values[0]
 
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         warnings.simplefilter("ignore", FutureWarning)
-        study = optuna.create_study(direction=t["goal"], sampler=_optuna_sampler(kind, study_seed))
+        study = optuna.create_study(
+            directions=[g for _, g in objs], sampler=_optuna_sampler(kind, study_seed)
+        )
         study.optimize(objective, n_trials=trials)
     seconds = time.perf_counter() - start
-    values = [tr.value for tr in sorted(study.trials, key=lambda tr: tr.number)]
-    return {"values": values, "seconds": seconds}
+    done = sorted(study.trials, key=lambda tr: tr.number)
+    return {
+        "values": [tr.values[0] if tr.values else None for tr in done],
+        "points": [tuple(tr.values) if tr.values else None for tr in done],
+        "feasible": [outcomes.get(tr.number) for tr in done],
+        "seconds": seconds,
+    }
 
 
 # -- W&B bayes (the ``sweeps`` package) ---------------------------------------------------------------------

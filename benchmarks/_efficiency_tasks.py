@@ -1,8 +1,14 @@
 """The tasks of the sample-efficiency benchmark (benchmarks/bench_efficiency.py): their spaces and trial functions.
 
-Each task is one objective over a box of float parameters. The trial functions take the parameter mapping
-and return a metrics mapping, so hypersweep (through a temporary trial module that re-exports them), Optuna
-and W&B's ``sweeps`` engine all call the same code.
+Each task is a box of float parameters. The trial functions take the parameter mapping and return a metrics
+mapping, so hypersweep (through a temporary trial module that re-exports them), Optuna and W&B's ``sweeps``
+engine all call the same code. Four tasks have one objective; ``zdt1`` has two (``"objectives"``) and
+``branin-disc`` has a constraint (``"constraints"``). A task's ``"score"`` says how a run's best-so-far curve is
+measured (bench_efficiency's ``_score``): ``"best"``, the best objective so far; ``"hypervolume"``, the
+hypervolume of the non-dominated front so far; ``"best_feasible"``, the best objective among the feasible trials
+so far (``"worst"`` until the first one). ``"metric"`` and ``"goal"`` name that score and its direction.
+``"strategies"`` and ``"optuna"``, where given, are the hypersweep strategies and the Optuna reference samplers
+run on the task (default: all of them); ``"wandb"``, where given, is why W&B's engine is not run on it.
 
 - ``branin``: the Branin-Hoo function in its usual 2-D form and box, minimised. Definition as in Surjanovic &
   Bingham, "Virtual Library of Simulation Experiments" (https://www.sfu.ca/~ssurjano/branin.html), and
@@ -13,15 +19,22 @@ and W&B's ``sweeps`` engine all call the same code.
   (0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573).
 - ``breast-cancer-svc`` and ``diabetes-kernel-ridge``: scikit-learn models on bundled data with one fixed
   train/validation split (see bench_efficiency's docstring).
-
-TODO(#15 item 7, multi-objective and constraints): two more tasks are planned, on hypersweep's
-several-objective and constraint support; add them to ``TASKS`` with the keys marked below and score them in
-bench_efficiency's ``_score`` hook:
-- ``zdt1``: ZDT1 (Zitzler, Deb & Thiele 2000), 2 objectives over [0, 1]^d, scored by the hypervolume of the
-  non-dominated front so far w.r.t. the reference point (1.1, 11) (``"objectives": [...]``, ``"score":
-  "hypervolume"``); methods: nsga2, multi-objective tpe, auto.
-- a constrained task (e.g. Branin with ``constraints: ["metrics.c <= 0"]`` and c = a disc-shaped violation),
-  scored as the best feasible objective so far (``"constraints": [...]``, ``"score": "best_feasible"``).
+- ``zdt1``: ZDT1 (Zitzler, Deb & Thiele, "Comparison of multiobjective evolutionary algorithms: empirical
+  results", Evolutionary Computation 8(2), 2000): f1 = x1, g = 1 + 9 (x2 + ... + xd) / (d - 1),
+  f2 = g (1 - sqrt(f1 / g)), both minimised over [0, 1]^d; the Pareto front is f2 = 1 - sqrt(f1) (g = 1).
+  d = 6 here, not the paper's 30: the paper gives each algorithm 25,000 evaluations and this benchmark
+  gives 100, which in 6 dimensions is enough to get near the front, so the scores tell the samplers' search
+  apart rather than only their start-up designs; 6 is also Hartmann-6's size. Scored by the hypervolume
+  of the non-dominated front so far w.r.t. the reference point (1.1, 11), the usual one for ZDT1 (f1 <= 1 and
+  f2 <= g <= 10, so every point counts); the front's own hypervolume, the best possible, is
+  1.1 * 11 - 1/3 = 11.766667 (the area between f2 = 1 - sqrt(f1) and the box is 1/3).
+- ``branin-disc``: Branin minimised subject to c = (x1 - 2.5)^2 + (x2 - 7.5)^2 - 50 <= 0 (``constraints:
+  ["metrics.c <= 0"]``), the disc-constrained Branin-Hoo of Gelbart, Snoek & Adams, "Bayesian Optimization
+  with Unknown Constraints" (UAI 2014, the toy problem of its experiments): the disc (70% of the box) holds
+  one of Branin's three minima, (pi, 2.275), and leaves (-pi, 12.275) and (3 pi, 2.475) outside, so the
+  constrained optimum is still 0.397887 and a search that settles in either other basin stays infeasible
+  there. Until a run's first feasible trial its best-so-far is Branin's maximum on the box, 308.129 (at
+  (-5, 0)), worse than any feasible value.
 """
 
 from __future__ import annotations
@@ -31,8 +44,15 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-# task name -> title, trial function name, metric, goal, space (name -> (low, high)), grid, known optimum.
-# "grid" is the grid run for that task: per parameter (low, high, step), at most 100 points in all.
+ZDT1_DIMS = 6
+ZDT1_REFERENCE = (1.1, 11.0)
+BRANIN_MAX = (
+    308.129096  # Branin's maximum on its box, at (-5, 0): branin-disc's score before a feasible trial
+)
+
+# task name -> title, trial function name, metric, goal, space (name -> (low, high)), grid, known optimum
+# (of the score); see the module docstring for the other keys. "grid" is the grid run for that task: per
+# parameter (low, high, step), at most 100 points in all.
 TASKS: dict[str, dict[str, Any]] = {
     "branin": {
         "title": "Branin (2-D)",
@@ -72,8 +92,46 @@ TASKS: dict[str, dict[str, Any]] = {
         "grid": {"log10_alpha": (-4.0, 0.5, 0.5), "log10_gamma": (-4.5, 0.0, 0.5)},
         "optimum": None,
     },
-    # TODO(#15 item 7): "zdt1" (two objectives, hypervolume) and a constrained task go here; see the
-    # module docstring.
+    "zdt1": {
+        "title": "ZDT1 (2 objectives, 6-D)",
+        "function": "zdt1",
+        # the score: the hypervolume of the front so far (higher is better); the objectives are minimised
+        "metric": "hypervolume",
+        "goal": "maximize",
+        "objectives": (("f1", "minimize"), ("f2", "minimize")),
+        "score": "hypervolume",
+        "reference_point": ZDT1_REFERENCE,
+        "space": {f"x{i}": (0.0, 1.0) for i in range(1, ZDT1_DIMS + 1)},
+        "grid": {f"x{i}": (0.25, 0.75, 0.5) for i in range(1, ZDT1_DIMS + 1)},
+        "optimum": round(ZDT1_REFERENCE[0] * ZDT1_REFERENCE[1] - 1 / 3, 6),
+        # cmaes optimises one objective (hypersweep refuses it with several); Optuna's CMA-ES likewise
+        "strategies": ("grid", "random", "tpe", "gp", "qmc", "nsga2", "auto"),
+        "optuna": ("tpe", "gp", "qmc", "nsga2"),
+        "wandb": (
+            "W&B's engine takes one metric: `sweeps` {version}'s config schema has a single `metric` object "
+            "(`name`, `goal`, `target`, `impute`) and its bayes search models that one value"
+        ),
+    },
+    "branin-disc": {
+        "title": "Branin with a disc constraint (2-D)",
+        "function": "branin_disc",
+        "metric": "y",
+        "goal": "minimize",
+        "constraints": ("metrics.c <= 0",),
+        "score": "best_feasible",
+        "worst": BRANIN_MAX,
+        "space": {"x1": (-5.0, 10.0), "x2": (0.0, 15.0)},
+        "grid": {"x1": (-4.25, 9.25, 1.5), "x2": (0.75, 14.25, 1.5)},
+        "optimum": 0.397887,
+        # the constraint-aware strategies (tpe, gp, nsga2), the constraint-blind random and qmc baselines
+        # (and the grid), and auto; the Optuna references of the Optuna samplers among them
+        "strategies": ("grid", "random", "tpe", "gp", "qmc", "nsga2", "auto"),
+        "optuna": ("tpe", "gp", "qmc", "nsga2"),
+        "wandb": (
+            "W&B's engine has no constraints: `sweeps` {version}'s config schema has no key for them and its "
+            "bayes search models the one metric only"
+        ),
+    },
 }
 
 
@@ -90,6 +148,19 @@ def branin(params: dict[str, Any]) -> dict[str, float]:
     b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
     y = (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
     return {"y": y}
+
+
+def branin_disc(params: dict[str, Any]) -> dict[str, float]:
+    """Branin and the disc constraint c <= 0 (Gelbart, Snoek & Adams 2014; see the module docstring)."""
+    x1, x2 = float(params["x1"]), float(params["x2"])
+    return {"y": branin(params)["y"], "c": (x1 - 2.5) ** 2 + (x2 - 7.5) ** 2 - 50.0}
+
+
+def zdt1(params: dict[str, Any]) -> dict[str, float]:
+    x = [float(params[f"x{i}"]) for i in range(1, ZDT1_DIMS + 1)]
+    f1 = x[0]
+    g = 1.0 + 9.0 * sum(x[1:]) / (len(x) - 1)
+    return {"f1": f1, "f2": g * (1.0 - math.sqrt(f1 / g))}
 
 
 _H6_ALPHA = (1.0, 1.2, 3.0, 3.2)
@@ -161,6 +232,8 @@ def diabetes_krr(params: dict[str, Any]) -> dict[str, float]:
 
 FUNCTIONS: dict[str, Callable[[dict[str, Any]], dict[str, float]]] = {
     "branin": branin,
+    "branin_disc": branin_disc,
+    "zdt1": zdt1,
     "hartmann6": hartmann6,
     "cancer_svc": cancer_svc,
     "diabetes_krr": diabetes_krr,
