@@ -230,8 +230,8 @@ def render(results: dict[str, Any]) -> str:
         else f"W&B's `bayes` was not measured: its engine (`sweeps`) does not import here ({w['reason']})."
     )
     sizes = (
-        "These sizes were chosen so the full run, every method on every task and seed, fits in about an "
-        f"hour on this machine; this run took {results['seconds'] / 60:.0f} min. "
+        "These sizes were chosen so the full run, every method on every task and seed, fits in about 30 "
+        f"minutes on this machine; this run took {results['seconds'] / 60:.0f} min. "
         if "seconds" in results
         else ""
     )

@@ -79,7 +79,7 @@ def test_sweep_files_of_the_new_tasks_parse_with_their_objectives_and_constraint
                 ("f1", "minimize"),
                 ("f2", "minimize"),
             ]
-            assert spec.strategy.name == ("tpe" if strategy == "auto" else strategy)
+            assert spec.strategy.name == ("gp" if strategy == "auto" else strategy)
         else:
             assert [c.text for c in spec.constraints] == ["metrics.c <= 0"]
             assert spec.strategy.name == ("gp" if strategy == "auto" else strategy)

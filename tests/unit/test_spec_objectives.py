@@ -81,10 +81,19 @@ def test_native_objectives_errors_name_the_path_and_the_fix(extra, where, words)
     assert any(f"{where}:" in e and words in e for e in found), found
 
 
-def test_auto_picks_multi_objective_tpe_or_nsga2():
-    small = native(TWO + "budget: {trials: 50}\n")
-    assert small.strategy.name == "tpe" and small.strategy.requested == "auto"
+def test_auto_picks_gp_multi_objective_tpe_or_nsga2():
+    small = native(TWO + "budget: {trials: 50}\n")  # one float parameter, 50 trials: GP's ground
+    assert small.strategy.name == "gp" and small.strategy.requested == "auto"
     assert "2 objectives" in (small.strategy.reason or "")
+    mixed = parse_spec(
+        NATIVE.replace("parameters: {x:", "parameters: {k: {type: categorical, values: [a, b]}, x:")
+        + TWO
+        + "budget: {trials: 50}\n",
+        check_files=False,
+    )
+    assert mixed.strategy.name == "tpe" and "categorical" in (mixed.strategy.reason or "")
+    beyond_gp = native(TWO + "budget: {trials: 500}\n")
+    assert beyond_gp.strategy.name == "tpe" and "NSGA-II from 1000" in (beyond_gp.strategy.reason or "")
     big = native(TWO + "budget: {trials: 5000}\n")
     assert big.strategy.name == "nsga2"
     unbounded = native(TWO)

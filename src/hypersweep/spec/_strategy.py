@@ -180,30 +180,44 @@ def _names(r: Report, value: Any, path: Path) -> list[str] | None:
 def auto_strategy(
     params: Sequence[Param], trials: int | None, has_objective: bool, objectives: int = 1
 ) -> tuple[str, str]:
-    """What ``auto`` runs, and why (docs/sweep-file.md, "strategy: auto")."""
+    """What ``auto`` runs, and why (docs/sweep-file.md, "strategy: auto").
+
+    GP for a small numeric space and budget, with one objective or several (Optuna's GP takes several
+    objectives, through expected hypervolume improvement); otherwise TPE, or with several objectives
+    multi-objective TPE below ``AUTO_NSGA2_MIN_TRIALS`` trials and NSGA-II from there."""
     if not has_objective:
         return "random", "no objective to optimise"
+    many = f"{objectives} objectives, " if objectives > 1 else ""
+    why_not_gp = _why_not_gp(params, trials)
+    if why_not_gp is None:
+        searched = sum(1 for p in params if p.kind != "constant")
+        return "gp", f"{many}{searched} numeric parameters and a budget of {trials} trials"
     if objectives > 1:
         if trials is None or trials >= AUTO_NSGA2_MIN_TRIALS:
             budget = "no trial budget" if trials is None else f"a budget of {trials} trials"
             return "nsga2", f"{objectives} objectives and {budget} (NSGA-II: {AUTO_NSGA2_MIN_TRIALS} or more)"
         return "tpe", (
-            f"{objectives} objectives and a budget of {trials} trials "
-            f"(multi-objective TPE; NSGA-II from {AUTO_NSGA2_MIN_TRIALS})"
+            f"{objectives} objectives and {why_not_gp} "
+            f"(multi-objective TPE; NSGA-II from {AUTO_NSGA2_MIN_TRIALS} trials)"
         )
+    return "tpe", why_not_gp
+
+
+def _why_not_gp(params: Sequence[Param], trials: int | None) -> str | None:
+    """Why ``auto`` does not pick GP for this space and budget, or None when it does."""
     searched = [p for p in params if p.kind != "constant"]
     if any(p.kind == "categorical" for p in searched):
-        return "tpe", "the space has categorical parameters"
+        return "the space has categorical parameters"
     if any(p.when for p in params):
-        return "tpe", "the space has conditional parameters"
+        return "the space has conditional parameters"
     if not searched or len(searched) > AUTO_GP_MAX_DIMS:
-        return "tpe", f"the space has {len(searched)} searched parameters (GP: 1 to {AUTO_GP_MAX_DIMS})"
+        return f"the space has {len(searched)} searched parameters (GP: 1 to {AUTO_GP_MAX_DIMS})"
     if trials is None or trials > AUTO_GP_MAX_TRIALS:
         budget = "no trial budget" if trials is None else f"a budget of {trials} trials"
-        return "tpe", f"{budget} (GP: at most {AUTO_GP_MAX_TRIALS})"
+        return f"{budget} (GP: at most {AUTO_GP_MAX_TRIALS})"
     if not gp_available():
-        return "tpe", f"GP would fit but torch is not installed ({GP_INSTALL})"
-    return "gp", f"{len(searched)} numeric parameters and a budget of {trials} trials"
+        return f"GP would fit but torch is not installed ({GP_INSTALL})"
+    return None
 
 
 def bayes_strategy(options_given: Sequence[str]) -> tuple[str, str | None]:
