@@ -43,12 +43,15 @@ from hypersweep.executors._base import (
     TaskDone,
     TaskStarted,
 )
-from hypersweep.executors._ray_start import init_kwargs, start, take
+from hypersweep.executors._ray_start import init_kwargs, shutdown, start, take
 
 __all__ = ["RayExecutor"]
 
 _DRAIN_EVERY_S = 0.2
-_HUB_AFTER_S = 1.0  # without a pruner, the hub starts once a trial has been running this long
+_HUB_AFTER_S = 1.0  # without a pruner, the hub starts once a trial has been running this long ...
+# ... and never in the run's first seconds, while the job's first workers start: the hub's own worker
+# process would compete with them for the CPU (on 2 cores it delayed the first trial by a second or more)
+_HUB_NOT_BEFORE_S = 3.0
 _HUB_LOOKUP_EVERY_S = 1.0
 _FORCE_CANCEL_AFTER_S = 5.0
 _log = logging.getLogger(__name__)
@@ -258,6 +261,7 @@ class RayExecutor(Executor):
         self._channel = _RayChannel(None)
         self._remote_cache: dict[tuple[Any, ...], Any] = {}
         self._last_drain = 0.0
+        self._opened = time.monotonic()
         self._drain_ref: Any = None  # a drain asked of the hub, not yet taken
         self._events: list[Event] = []  # starts drained from the hub, for the next ``wait``
 
@@ -306,6 +310,7 @@ class RayExecutor(Executor):
             and self._handler is not None
             and self._tasks
             and now - next(iter(self._tasks.values())).submitted >= _HUB_AFTER_S  # the oldest
+            and now - self._opened >= _HUB_NOT_BEFORE_S
         ):
             self._start_hub()
         if self._hub is None and any(t.timeout_s for t in self._tasks.values()):
@@ -501,4 +506,4 @@ class RayExecutor(Executor):
                 pass
             self._hub = None
         if self._started and os.environ.get("HYPERSWEEP_KEEP_RAY") != "1":
-            ray.shutdown()
+            shutdown(fast=not self._tasks)  # with trials still running, Ray's graceful shutdown
