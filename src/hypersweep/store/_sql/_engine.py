@@ -21,7 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -350,6 +362,24 @@ def _run_alembic(conn: Connection, target: str) -> None:
     command.upgrade(cfg, target)
 
 
+def _create_at_head(conn: Connection) -> None:
+    """Build an empty database at head as Alembic's cookbook does ("building an up to date database from
+    scratch": ``create_all``, then stamp head), the stamp being the one row ``alembic stamp head`` writes
+    into a version table of Alembic's layout. Neither Alembic (0.4 s to import) nor the revisions one
+    after another are needed for a store that has nothing to migrate: a first run starts sooner. The tests
+    check that this gives the schema the revisions give, and that Alembic reads it as head and migrates
+    it down and up again."""
+    Base.metadata.create_all(conn)
+    version = Table(
+        VERSION_TABLE,
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name=f"{VERSION_TABLE}_pkc"),
+    )
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=HEAD_REVISION))
+
+
 def ensure_schema(engine: Engine, surl: StoreURL, *, create: bool) -> None:
     """Check the schema revision; with ``create``, build an empty database at head first."""
     try:
@@ -362,7 +392,7 @@ def ensure_schema(engine: Engine, surl: StoreURL, *, create: bool) -> None:
             with _schema_lock(engine, surl) as conn:
                 state = _schema_state(conn)  # another process may have made it meanwhile
                 if state.revision is None and not state.has_tables:
-                    _run_alembic(conn, "head")
+                    _create_at_head(conn)
                     return
         _check_revision(state, surl)
     except SQLAlchemyError as e:
