@@ -108,6 +108,12 @@ def prestart(kwargs: dict[str, Any]) -> None:
         ray = sys.modules.get("ray")  # not imported: certainly not started (and importing it takes a while)
         if ray is not None and ray.is_initialized():
             return
+        # Ray is imported here, before the thread starts, not in it: the import is CPU-bound Python
+        # (0.8 s), and beside the driver's own imports it shared the GIL with them and took twice as long,
+        # while the start, the job's workers and so the first trial waited on it. ``ray.init`` itself is
+        # mostly waiting, and runs beside them well.
+        import ray  # noqa: F401
+
         _main_thread_sigterm()
         early = _Early(kwargs)
         _early.append(early)
