@@ -221,3 +221,10 @@ def two_goals(params: dict) -> dict:
     elif params.get("drop") == "nan":
         out["size"] = math.nan
     return out
+
+
+def bowl(params: dict) -> dict:
+    """A smooth bowl with its minimum at (0.3, 0.6), and `mem` (x * 100) for a constraint."""
+    time.sleep(params.get("sleep", 0.0))
+    x, y = float(params["x"]), float(params["y"])
+    return {"loss": (x - 0.3) ** 2 + (y - 0.6) ** 2, "mem": 100.0 * x, "size": x + y}
