@@ -56,7 +56,7 @@ def prestart_executor(
     artifact_root: str | None = None,
 ) -> None:
     """Begin starting the executor ``make_executor`` will be asked for with these arguments, in the
-    background, while the caller does other work (Ray: import, start or join, warm a worker)."""
+    background, while the caller does other work (Ray: import, then start or join)."""
     if name != "ray":
         return
     from hypersweep.executors._ray_start import init_kwargs, prestart

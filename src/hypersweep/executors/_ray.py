@@ -7,8 +7,9 @@ same way and the trial sees them at its next report.
 
 A worker says when it starts a trial (``TaskStarted``, through the hub): until then the trial is
 ``waiting`` in Ray's queue, and ``trial.timeout`` counts from that start. A start said before the hub
-exists is delivered by a thread of the task once it does (the driver starts the hub a second into the
-sweep, at once when trials have a timeout); a trial that ends first carries its start in its result.
+exists is delivered by a thread of the task once it does (the driver starts the hub once a trial has
+been running a second, never in the run's first 3 s, and at once when trials have a timeout or a pruner
+listens); a trial that ends first carries its start in its result.
 
 Very short trials can share a task (``submit_batch(per_task=k)``: a chunk runs k payloads one after
 another and returns their k results), which saves Ray's per-task scheduling and serialization for all
