@@ -11,7 +11,9 @@ recorded" from above). Two trials of a trivial function, one at a time, 1 CPU ea
   2 CPUs), the sweep run with ``--address`` (its folder shipped as the working directory), SQLite store;
 - hypersweep with a fresh local Ray (no ``--address``: the driver starts a private Ray of 2 CPUs);
 - Ray Tune ``Tuner.fit()``, on the same warm head (``ray.init(address=...)``) and with a fresh local Ray;
-- Optuna ``study.optimize`` in memory (no cluster: the trial runs in the driver).
+- Optuna ``study.optimize`` in memory (no cluster: the trial runs in the driver);
+- Ray alone, the floor under hypersweep's figures: a script that joins the warm head with its folder as
+  the ``working_dir`` (what hypersweep ships) or starts a local Ray, then runs the trials as plain tasks.
 
 Each figure is the median of several runs (``--quick``: 3, else 7), systems interleaved run by run so a
 busy machine's load hits them alike. Targets: first trial <= 2.5 s warm, <= 6 s fresh; exit <= 0.5 s.
@@ -47,7 +49,9 @@ HS_FRESH = "hypersweep, fresh local Ray"
 TUNE_WARM = "Ray Tune, warm cluster"
 TUNE_FRESH = "Ray Tune, fresh local Ray"
 OPTUNA = "Optuna, in memory (no Ray)"
-SYSTEMS = (HS_WARM, HS_FRESH, TUNE_WARM, TUNE_FRESH, OPTUNA)
+RAY_WARM = "Ray alone, warm cluster: join with the sweep folder as working_dir, one task"
+RAY_FRESH = "Ray alone, fresh local Ray: ray.init(), one task"
+SYSTEMS = (HS_WARM, HS_FRESH, TUNE_WARM, TUNE_FRESH, OPTUNA, RAY_WARM, RAY_FRESH)
 
 _MARK = """
 import time as _t
@@ -108,6 +112,35 @@ tuner = tune.Tuner(
     run_config=tune.RunConfig(storage_path={storage!r}, verbose=0),
 )
 tuner.fit()
+"""
+)
+
+# What Ray itself takes for the same start: join (shipping the folder, as hypersweep does on a cluster) or
+# start a local Ray, then run one task of 1 CPU that marks its start: the floor under hypersweep's figure.
+_RAY = (
+    _MARK
+    + """
+import os
+import sys
+
+import ray
+
+if len(sys.argv) > 1:
+    ray.init(address=sys.argv[1], runtime_env={{"working_dir": os.getcwd()}}, logging_level="WARNING")
+else:
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+
+
+@ray.remote(num_cpus=1)
+def trial(x):
+    _mark("start")
+    loss = (x - 3) ** 2
+    _mark("end")
+    return loss
+
+
+for i in range({trials}):
+    ray.get(trial.remote(float(i)))
 """
 )
 
@@ -233,6 +266,16 @@ def _setups(base: Path, address: str, env: dict[str, str]) -> dict[str, Callable
             return _measure([py, str(d / "t.py"), *args], d, local_env, marks)
 
         out[label] = tune
+    for label, args in ((RAY_WARM, [address]), (RAY_FRESH, [])):
+        d = base / ("ray-" + ("warm" if args else "fresh"))
+        d.mkdir()
+        marks = d / "marks.txt"
+        (d / "r.py").write_text(_RAY.format(marks=str(marks), trials=TRIALS))
+
+        def bare(d: Path = d, marks: Path = marks, args: list[str] = args) -> dict[str, float]:
+            return _measure([py, str(d / "r.py"), *args], d, local_env, marks)
+
+        out[label] = bare
     d = base / "optuna"
     d.mkdir()
     marks = d / "marks.txt"
@@ -257,11 +300,11 @@ def run(quick: bool = False) -> dict[str, Any]:
             errors[label] = "not selected (HYPERSWEEP_BENCH_STARTUP_ONLY)"
     with tempfile.TemporaryDirectory(prefix="hs-startup-") as tmp, contextlib.ExitStack() as stack:
         address, env = "", dict(os.environ, RAY_AUTH_MODE="disabled")
-        if HS_WARM not in errors or TUNE_WARM not in errors:
+        if any(w not in errors for w in (HS_WARM, TUNE_WARM, RAY_WARM)):
             try:
                 address, env = stack.enter_context(_own_head())
             except RuntimeError as e:  # the warm-cluster rows need it; the others still run
-                errors[HS_WARM] = errors[TUNE_WARM] = str(e)[-300:]
+                errors[HS_WARM] = errors[TUNE_WARM] = errors[RAY_WARM] = str(e)[-300:]
         setups = _setups(Path(tmp), address, env)
         for label in SYSTEMS:  # a warm-up of each: page cache, compiled bytecode
             if label in errors:
