@@ -23,8 +23,11 @@ def test_logs_follow_a_running_function_trial(make_sweep, store_url, tmp_path):
         strategy: grid
         trial: {function: "fns:chatty"}
         parameters:
-          lines: {value: 12}
+          lines: {value: 40}
     """)
+    # 12 s of output: live output travels through the report hub, which a run starts no earlier than 3 s in
+    # (its worker would compete with the first trials' workers); on a busy machine its worker takes seconds more,
+    # and a 3.6 s trial (as this was) could end before any of its lines were seen while it ran
     driver = subprocess.Popen(
         [sys.executable, "-m", "hypersweep.cli", "run", str(path), "--store", store_url, "--quiet"],
         env=ENV,
@@ -52,6 +55,6 @@ def test_logs_follow_a_running_function_trial(make_sweep, store_url, tmp_path):
             timeout=120,
         )
         assert follow.returncode == 0
-        assert "line 0" in follow.stdout and "line 11" in follow.stdout
+        assert "line 0" in follow.stdout and "line 39" in follow.stdout
     finally:
         driver.wait(timeout=120)
