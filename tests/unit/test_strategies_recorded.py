@@ -54,14 +54,22 @@ def folder(tmp_path, monkeypatch):
     return tmp_path
 
 
+class _Made(list[str]):
+    """The names of the strategies made, and ``options``: the options each was made with."""
+
+    options: list[dict[str, object]]
+
+
 @pytest.fixture
 def made(monkeypatch):
     """The strategy name each run made (a spy on ``make_strategy``; the strategy itself is real)."""
-    names: list[str] = []
+    names = _Made()
+    names.options = []
     real = strategies.make_strategy
 
     def spy(spec, seed):
         names.append(spec.strategy.name)
+        names.options.append(dict(spec.strategy.options))
         return real(spec, seed)
 
     monkeypatch.setattr(strategies, "make_strategy", spy)
@@ -73,15 +81,19 @@ def test_auto_is_recorded_when_the_study_is_created(folder, made):
     path.write_text(NO_KEY.format(name="s", trials=2))
     url = f"sqlite:///{folder / 'hs.db'}"
     res = run_sweep(path, store=url, executor="local")
-    assert res.study.strategy == "gp" and made == ["gp"]
+    # auto's gp starts with max(5, 2 x searched parameters) random trials (Ax's rule)
+    assert res.study.strategy == "gp" and made == ["gp"] and made.options == [{"n_startup_trials": 5}]
     with opened(url) as st:
         assert [r["strategy"] for r in study_rows(st)] == ["gp"]
     out = CliRunner().invoke(cli, ["validate", str(path)])
     assert out.exit_code == 0, out.output
-    assert "strategy:  gp (auto: 1 numeric parameters and a budget of 2 trials)" in out.output
+    assert (
+        "strategy:  gp {'n_startup_trials': 5} (auto: 1 numeric parameters and a budget of 2 trials)"
+        in out.output
+    )
     out = CliRunner().invoke(cli, ["validate", str(path), "--format", "json"])
     got = json.loads(out.output)["strategy"]
-    assert (got["name"], got["requested"]) == ("gp", "auto")
+    assert (got["name"], got["requested"], got["options"]) == ("gp", "auto", {"n_startup_trials": 5})
 
 
 def test_a_study_created_before_auto_keeps_its_recorded_tpe(folder, made):
@@ -101,6 +113,7 @@ def test_a_study_created_before_auto_keeps_its_recorded_tpe(folder, made):
     path.write_text(NO_KEY.format(name="digits-svc", trials=2))
     res = run_sweep(path, store=url, executor="local", trials=n_before + 2)
     assert made == ["tpe"] and res.study.strategy == "tpe"
+    assert made.options == [{}]  # TPE's defaults, not the options auto would give gp today
     with opened(url) as st:
         assert len(st.get_trials(before.study_id, include_reruns=True)) > n_before  # it ran, on tpe
 

@@ -36,7 +36,15 @@ from hypersweep.orchestrate._budget import budget_trials
 from hypersweep.provenance import code_file, file_hash, git_info, hash_data
 from hypersweep.query import leaderboard_rows
 from hypersweep.records import EndReason, NewStudy, StudyRecord, StudyStatus, TrialState
-from hypersweep.spec import GP_INSTALL, SweepSpec, auto_strategy, gp_available, load_spec, parse_spec
+from hypersweep.spec import (
+    GP_INSTALL,
+    SweepSpec,
+    auto_options,
+    auto_strategy,
+    gp_available,
+    load_spec,
+    parse_spec,
+)
 from hypersweep.store import Store, opened, resolve_store_url
 
 __all__ = ["RunResult", "resume_sweep", "run_sweep"]
@@ -98,7 +106,9 @@ def _resolve_auto(spec: SweepSpec, trials: int | None) -> SweepSpec:
     if spec.strategy.requested != "auto" or trials is None or trials == spec.budget.trials:
         return spec
     name, reason = auto_strategy(spec.parameters, trials, spec.objective is not None, len(spec.objectives))
-    return dataclasses.replace(spec, strategy=dataclasses.replace(spec.strategy, name=name, reason=reason))
+    options = auto_options(name, spec.parameters)
+    strategy = dataclasses.replace(spec.strategy, name=name, options=options, reason=reason)
+    return dataclasses.replace(spec, strategy=strategy)
 
 
 def _recorded_strategy(spec: SweepSpec, study: StudyRecord) -> SweepSpec:
@@ -110,8 +120,10 @@ def _recorded_strategy(spec: SweepSpec, study: StudyRecord) -> SweepSpec:
         )
     if spec.strategy.name == study.strategy:
         return spec
+    # the options auto gave what it picks now are not the recorded strategy's: that one runs its defaults
+    options = {} if spec.strategy.requested == "auto" else spec.strategy.options
     strategy = dataclasses.replace(
-        spec.strategy, name=study.strategy, reason="recorded when the study was created"
+        spec.strategy, name=study.strategy, options=options, reason="recorded when the study was created"
     )
     return dataclasses.replace(spec, strategy=strategy)
 

@@ -28,7 +28,13 @@ from hypersweep.spec._model import (
 )
 from hypersweep.spec._schema import json_schema
 from hypersweep.spec._space import Param, active_only, flatten, is_active, nest, nest_params
-from hypersweep.spec._strategy import GP_INSTALL, add_strategy_name, auto_strategy, gp_available
+from hypersweep.spec._strategy import (
+    GP_INSTALL,
+    add_strategy_name,
+    auto_options,
+    auto_strategy,
+    gp_available,
+)
 from hypersweep.spec._yaml import MAX_NODES
 
 __all__ = [
@@ -51,6 +57,7 @@ __all__ = [
     "active_only",
     "add_strategy_name",
     "args_json",
+    "auto_options",
     "auto_strategy",
     "build_argv",
     "constraints_of",
