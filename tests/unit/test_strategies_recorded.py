@@ -81,19 +81,19 @@ def test_auto_is_recorded_when_the_study_is_created(folder, made):
     path.write_text(NO_KEY.format(name="s", trials=2))
     url = f"sqlite:///{folder / 'hs.db'}"
     res = run_sweep(path, store=url, executor="local")
-    # auto's gp starts with max(5, 2 x searched parameters) random trials (Ax's rule)
-    assert res.study.strategy == "gp" and made == ["gp"] and made.options == [{"n_startup_trials": 5}]
+    # auto's gp starts with max(10, 2 x searched parameters) random trials
+    assert res.study.strategy == "gp" and made == ["gp"] and made.options == [{"n_startup_trials": 10}]
     with opened(url) as st:
         assert [r["strategy"] for r in study_rows(st)] == ["gp"]
     out = CliRunner().invoke(cli, ["validate", str(path)])
     assert out.exit_code == 0, out.output
     assert (
-        "strategy:  gp {'n_startup_trials': 5} (auto: 1 numeric parameters and a budget of 2 trials)"
+        "strategy:  gp {'n_startup_trials': 10} (auto: 1 numeric parameters and a budget of 2 trials)"
         in out.output
     )
     out = CliRunner().invoke(cli, ["validate", str(path), "--format", "json"])
     got = json.loads(out.output)["strategy"]
-    assert (got["name"], got["requested"], got["options"]) == ("gp", "auto", {"n_startup_trials": 5})
+    assert (got["name"], got["requested"], got["options"]) == ("gp", "auto", {"n_startup_trials": 10})
 
 
 def test_a_study_created_before_auto_keeps_its_recorded_tpe(folder, made):
