@@ -13,7 +13,9 @@ recorded" from above). Two trials of a trivial function, one at a time, 1 CPU ea
 - Ray Tune ``Tuner.fit()``, on the same warm head (``ray.init(address=...)``) and with a fresh local Ray;
 - Optuna ``study.optimize`` in memory (no cluster: the trial runs in the driver);
 - Ray alone, the floor under hypersweep's figures: a script that joins the warm head with its folder as
-  the ``working_dir`` (what hypersweep ships) or starts a local Ray, then runs the trials as plain tasks.
+  the ``working_dir`` (what hypersweep ships) or starts a local Ray, then runs the trials as plain tasks;
+  and one that joins the warm head with no ``working_dir``: the difference is what shipping the folder costs
+  (Ray starts the job's workers through its runtime-env set-up).
 
 Each figure is the median of several runs (``--quick``: 3, else 7), systems interleaved run by run so a
 busy machine's load hits them alike. Targets: first trial <= 2.5 s warm, <= 6 s fresh; exit <= 0.5 s.
@@ -50,8 +52,9 @@ TUNE_WARM = "Ray Tune, warm cluster"
 TUNE_FRESH = "Ray Tune, fresh local Ray"
 OPTUNA = "Optuna, in memory (no Ray)"
 RAY_WARM = "Ray alone, warm cluster: join with the sweep folder as working_dir, one task"
+RAY_WARM_BARE = "Ray alone, warm cluster: join with no working_dir, one task"
 RAY_FRESH = "Ray alone, fresh local Ray: ray.init(), one task"
-SYSTEMS = (HS_WARM, HS_FRESH, TUNE_WARM, TUNE_FRESH, OPTUNA, RAY_WARM, RAY_FRESH)
+SYSTEMS = (HS_WARM, HS_FRESH, TUNE_WARM, TUNE_FRESH, OPTUNA, RAY_WARM, RAY_WARM_BARE, RAY_FRESH)
 
 _MARK = """
 import time as _t
@@ -125,7 +128,9 @@ import sys
 
 import ray
 
-if len(sys.argv) > 1:
+if len(sys.argv) > 2:  # "bare": what shipping the folder costs is the difference from the row above
+    ray.init(address=sys.argv[1], logging_level="WARNING")
+elif len(sys.argv) > 1:
     ray.init(address=sys.argv[1], runtime_env={{"working_dir": os.getcwd()}}, logging_level="WARNING")
 else:
     ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
@@ -266,8 +271,8 @@ def _setups(base: Path, address: str, env: dict[str, str]) -> dict[str, Callable
             return _measure([py, str(d / "t.py"), *args], d, local_env, marks)
 
         out[label] = tune
-    for label, args in ((RAY_WARM, [address]), (RAY_FRESH, [])):
-        d = base / ("ray-" + ("warm" if args else "fresh"))
+    for label, args in ((RAY_WARM, [address]), (RAY_WARM_BARE, [address, "bare"]), (RAY_FRESH, [])):
+        d = base / ("ray-" + ("fresh" if not args else "warm" if len(args) == 1 else "bare"))
         d.mkdir()
         marks = d / "marks.txt"
         (d / "r.py").write_text(_RAY.format(marks=str(marks), trials=TRIALS))
@@ -300,11 +305,12 @@ def run(quick: bool = False) -> dict[str, Any]:
             errors[label] = "not selected (HYPERSWEEP_BENCH_STARTUP_ONLY)"
     with tempfile.TemporaryDirectory(prefix="hs-startup-") as tmp, contextlib.ExitStack() as stack:
         address, env = "", dict(os.environ, RAY_AUTH_MODE="disabled")
-        if any(w not in errors for w in (HS_WARM, TUNE_WARM, RAY_WARM)):
+        if any(w not in errors for w in (HS_WARM, TUNE_WARM, RAY_WARM, RAY_WARM_BARE)):
             try:
                 address, env = stack.enter_context(_own_head())
             except RuntimeError as e:  # the warm-cluster rows need it; the others still run
-                errors[HS_WARM] = errors[TUNE_WARM] = errors[RAY_WARM] = str(e)[-300:]
+                for w in (HS_WARM, TUNE_WARM, RAY_WARM, RAY_WARM_BARE):
+                    errors[w] = str(e)[-300:]
         setups = _setups(Path(tmp), address, env)
         for label in SYSTEMS:  # a warm-up of each: page cache, compiled bytecode
             if label in errors:
