@@ -271,8 +271,12 @@ def _setups(base: Path, address: str, env: dict[str, str]) -> dict[str, Callable
             return _measure([py, str(d / "t.py"), *args], d, local_env, marks)
 
         out[label] = tune
-    for label, args in ((RAY_WARM, [address]), (RAY_WARM_BARE, [address, "bare"]), (RAY_FRESH, [])):
-        d = base / ("ray-" + ("fresh" if not args else "warm" if len(args) == 1 else "bare"))
+    for label, folder, args in (
+        (RAY_WARM, "ray-warm", [address]),
+        (RAY_WARM_BARE, "ray-bare", [address, "bare"]),
+        (RAY_FRESH, "ray-fresh", []),
+    ):
+        d = base / folder
         d.mkdir()
         marks = d / "marks.txt"
         (d / "r.py").write_text(_RAY.format(marks=str(marks), trials=TRIALS))

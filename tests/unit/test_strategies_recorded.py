@@ -96,6 +96,17 @@ def test_auto_is_recorded_when_the_study_is_created(folder, made):
     assert (got["name"], got["requested"], got["options"]) == ("gp", "auto", {"n_startup_trials": 10})
 
 
+def test_a_gp_study_keeps_autos_gp_start_up_when_auto_would_now_pick_tpe(folder, made):
+    path = folder / "s.yaml"
+    path.write_text(NO_KEY.format(name="s", trials=2))
+    url = f"sqlite:///{folder / 'hs.db'}"
+    run_sweep(path, store=url, executor="local")
+    path.write_text(NO_KEY.format(name="s", trials=300))  # above auto's gp budget: auto alone would pick tpe
+    res = run_sweep(path, store=url, executor="local", trials=3)
+    assert res.study.strategy == "gp" and made == ["gp", "gp"]
+    assert made.options == [{"n_startup_trials": 10}] * 2
+
+
 def test_a_study_created_before_auto_keeps_its_recorded_tpe(folder, made):
     """The study of a store released at schema 0003 recorded tpe (its file had no `strategy` key); today
     that file would resolve to gp, but run goes on with tpe."""

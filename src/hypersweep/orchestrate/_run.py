@@ -120,8 +120,13 @@ def _recorded_strategy(spec: SweepSpec, study: StudyRecord) -> SweepSpec:
         )
     if spec.strategy.name == study.strategy:
         return spec
-    # the options auto gave what it picks now are not the recorded strategy's: that one runs its defaults
-    options = {} if spec.strategy.requested == "auto" else spec.strategy.options
+    # auto's options belong to what it picks now: the recorded strategy gets the ones auto gives it (gp's
+    # start-up; the others' defaults)
+    options = (
+        auto_options(study.strategy, spec.parameters)
+        if spec.strategy.requested == "auto"
+        else spec.strategy.options
+    )
     strategy = dataclasses.replace(
         spec.strategy, name=study.strategy, options=options, reason="recorded when the study was created"
     )

@@ -155,7 +155,9 @@ class SweepSpec:
         Budget, resources, monitoring, trial env/timeout/data, artifacts, W&B capture, enqueue, warm_start
         and the description are left out on purpose: they may change between runs.
         """
-        options = {k: v for k, v in self.strategy.options.items() if k != "warm_start"}
+        # what the file asked for: auto takes no options (those it gives what it picks are derived)
+        asked = {} if self.strategy.requested == "auto" else self.strategy.options
+        options = {k: v for k, v in asked.items() if k != "warm_start"}
         return {
             "parameters": [param_summary(p) for p in self.parameters],
             "objective": None

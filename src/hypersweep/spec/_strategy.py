@@ -35,9 +35,8 @@ __all__ = [
 GP_INSTALL = "pip install 'hypersweep[gp]'"
 AUTO_GP_MAX_DIMS = 10  # auto picks GP for numeric spaces of at most this many searched parameters ...
 AUTO_GP_MAX_TRIALS = 200  # ... and a budget of at most this many trials (GP's cost grows with history)
-AUTO_GP_MIN_STARTUP = (
-    10  # auto's gp draws max(this, 2 x searched parameters) random trials before the GP fits
-)
+# auto's gp draws max(this, 2 x searched parameters) random trials before the GP fits
+AUTO_GP_MIN_STARTUP = 10
 
 _TPE = (
     "n_startup_trials",
@@ -194,8 +193,7 @@ def auto_strategy(
     many = f"{objectives} objectives, " if objectives > 1 else ""
     why_not_gp = _why_not_gp(params, trials)
     if why_not_gp is None:
-        searched = sum(1 for p in params if p.kind != "constant")
-        return "gp", f"{many}{searched} numeric parameters and a budget of {trials} trials"
+        return "gp", f"{many}{len(_searched(params))} numeric parameters and a budget of {trials} trials"
     if objectives > 1:
         if trials is None or trials >= AUTO_NSGA2_MIN_TRIALS:
             budget = "no trial budget" if trials is None else f"a budget of {trials} trials"
@@ -218,13 +216,17 @@ def auto_options(name: str, params: Sequence[Param]) -> dict[str, Any]:
     0.399 after 50 trials), so the floor stays at Optuna's 10. Other strategies: their defaults."""
     if name != "gp":
         return {}
-    searched = sum(1 for p in params if p.kind != "constant")
-    return {"n_startup_trials": max(AUTO_GP_MIN_STARTUP, 2 * searched)}
+    return {"n_startup_trials": max(AUTO_GP_MIN_STARTUP, 2 * len(_searched(params)))}
+
+
+def _searched(params: Sequence[Param]) -> list[Param]:
+    """The parameters a strategy searches (constants are not)."""
+    return [p for p in params if p.kind != "constant"]
 
 
 def _why_not_gp(params: Sequence[Param], trials: int | None) -> str | None:
     """Why ``auto`` does not pick GP for this space and budget, or None when it does."""
-    searched = [p for p in params if p.kind != "constant"]
+    searched = _searched(params)
     if any(p.kind == "categorical" for p in searched):
         return "the space has categorical parameters"
     if any(p.when for p in params):
